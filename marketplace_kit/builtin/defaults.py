@@ -1,0 +1,46 @@
+"""Core defaults for questions a plugin may answer first (all ``trylast``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Request
+from flask_babel import lazy_gettext as _l
+
+from ..core.access import core_permission
+from ..hookspecs import hookimpl
+from ..web.i18n import LOCALE_COOKIE
+from ..web.menus import Link
+
+
+@hookimpl(trylast=True)
+def mk_request_locale(request: Request, user: Any, locales: list[str]) -> str | None:
+    if user is not None and getattr(user, "locale", None) in locales:
+        return user.locale
+    cookie = request.cookies.get(LOCALE_COOKIE)
+    if cookie in locales:
+        return cookie
+    # Accept-Language uses tags such as zh-CN / zh-Hans; map them to configured locales.
+    aliases: dict[str, str] = {}
+    for code in locales:
+        tag = code.replace("_", "-")
+        aliases[tag.lower()] = code
+        aliases.setdefault(tag.split("-")[0].lower(), code)
+    for lang, _q in request.accept_languages:
+        tag = lang.lower()
+        if tag in aliases:
+            return aliases[tag]
+        base = tag.split("-")[0]
+        if base in aliases:
+            return aliases[base]
+    return None
+
+
+@hookimpl(trylast=True)
+def mk_permission_allowed(user: Any, action: str, resource: Any) -> bool | None:
+    return core_permission(user, action, resource)
+
+
+@hookimpl
+def mk_main_menu_links(user: Any) -> list[Link]:
+    return [Link(label=_l("Home"), url="/", order=0, key="home")]

@@ -1,0 +1,350 @@
+"""``marketplace.toml`` -> validated :class:`Settings`.
+
+Sources, later ones winning: built-in defaults, the TOML file (or mapping),
+environment overrides for secrets and URLs (``SECRET_KEY``, ``DATABASE_URL``,
+``REDIS_URL``, ``MARKETPLACE_BASE_URL``). Every problem is reported with the
+file, the ``[section] key`` and what was expected; see ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import available_timezones
+
+from babel import Locale, UnknownLocaleError
+from marshmallow import RAISE, Schema, fields, validate, validates_schema
+from marshmallow import ValidationError as MMValidationError
+
+from .errors import ConfigError
+from .money import is_currency
+
+CONFIG_ENV = "MARKETPLACE_CONFIG"
+PLUGIN_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _locale(value: str) -> bool:
+    try:
+        Locale.parse(value)
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise MMValidationError(f"{value!r} is not a known locale (e.g. en, zh_Hans, ru)") from None
+    return True
+
+
+def _currency(value: str) -> bool:
+    if not is_currency(value):
+        raise MMValidationError(f"{value!r} is not an ISO 4217 currency code (e.g. USD, CNY)")
+    return True
+
+
+def _timezone(value: str) -> bool:
+    if value not in available_timezones():
+        raise MMValidationError(f"{value!r} is not an IANA time zone (e.g. UTC, Asia/Shanghai)")
+    return True
+
+
+_COLOR = validate.Regexp(
+    r"^(#[0-9a-fA-F]{3,8}|[a-z]+|(rgb|hsl)a?\([0-9., %]+\))$",
+    error="must be a CSS colour such as #1a73e8",
+)
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class SiteSchema(_Strict):
+    name = fields.String(load_default="marketplace-kit", validate=validate.Length(1, 120))
+    tagline = fields.String(load_default="")
+    base_url = fields.Url(load_default="http://localhost:5000", require_tld=False)
+    default_locale = fields.String(load_default="en", validate=_locale)
+    locales = fields.List(
+        fields.String(validate=_locale),
+        load_default=lambda: ["en", "zh_Hans", "ru"],
+        validate=validate.Length(min=1),
+    )
+    currency = fields.String(load_default="USD", validate=_currency)
+    timezone = fields.String(load_default="UTC", validate=_timezone)
+    contact_email = fields.Email(load_default="operator@example.com")
+
+    @validates_schema
+    def _default_in_locales(self, data: dict[str, Any], **_: Any) -> None:
+        if data["default_locale"] not in data["locales"]:
+            raise MMValidationError(
+                f"default_locale {data['default_locale']!r} must be one of locales {data['locales']}",
+                "default_locale",
+            )
+
+
+class FooterLinkSchema(_Strict):
+    label = fields.String(required=True)
+    url = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class ThemeSchema(_Strict):
+    name = fields.String(load_default="default")
+    logo = fields.String(load_default=None, allow_none=True)
+    favicon = fields.String(load_default=None, allow_none=True)
+    primary_color = fields.String(load_default="#1f6feb", validate=_COLOR)
+    accent_color = fields.String(load_default="#f78166", validate=_COLOR)
+    background_color = fields.String(load_default="#ffffff", validate=_COLOR)
+    text_color = fields.String(load_default="#1f2328", validate=_COLOR)
+    font_stack = fields.String(
+        load_default="system-ui, -apple-system, 'Segoe UI', 'Noto Sans', 'PingFang SC', sans-serif"
+    )
+    custom_css = fields.String(load_default=None, allow_none=True)
+    templates_folder = fields.String(load_default=None, allow_none=True)
+    static_folder = fields.String(load_default=None, allow_none=True)
+    footer_links = fields.List(fields.Nested(FooterLinkSchema), load_default=list)
+
+
+class DatabaseSchema(_Strict):
+    url = fields.String(load_default=None, allow_none=True)
+    echo = fields.Boolean(load_default=False)
+    pool_size = fields.Integer(load_default=5, validate=validate.Range(1, 200))
+
+
+class FeeRuleSchema(_Strict):
+    """One fee rule; rules are tried in order and the first match wins."""
+
+    name = fields.String(required=True)
+    listing_type = fields.String(load_default=None, allow_none=True)
+    category = fields.String(load_default=None, allow_none=True)
+    provider = fields.Integer(load_default=None, allow_none=True)
+    charged_to = fields.String(
+        load_default="provider", validate=validate.OneOf(["provider", "customer"])
+    )
+    percent = fields.Decimal(
+        load_default=None, allow_none=True, places=4, validate=validate.Range(0, 100)
+    )
+    fixed = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    minimum = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    maximum = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+
+    @validates_schema
+    def _bounds(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("maximum") is not None and data["maximum"] < data["minimum"]:
+            raise MMValidationError("maximum must not be below minimum", "maximum")
+
+
+class FeesSchema(_Strict):
+    rules = fields.List(fields.Nested(FeeRuleSchema), load_default=list)
+
+
+class SecuritySchema(_Strict):
+    trusted_hosts = fields.List(fields.String(), load_default=None, allow_none=True)
+    session_lifetime_hours = fields.Integer(
+        load_default=24 * 14, validate=validate.Range(1, 24 * 365)
+    )
+    max_content_length_mb = fields.Integer(load_default=16, validate=validate.Range(1, 1024))
+    force_https = fields.Boolean(load_default=False)
+    expose_plugin_list = fields.Boolean(load_default=False)
+
+
+class JobsSchema(_Strict):
+    immediate = fields.Boolean(load_default=False)
+    workers = fields.Integer(load_default=2, validate=validate.Range(1, 64))
+
+
+class AppSchema(_Strict):
+    debug = fields.Boolean(load_default=False)
+    demo = fields.Boolean(load_default=False)
+    testing = fields.Boolean(load_default=False)
+    instance_path = fields.String(load_default=None, allow_none=True)
+
+
+SECTIONS: dict[str, type[Schema]] = {
+    "app": AppSchema,
+    "site": SiteSchema,
+    "theme": ThemeSchema,
+    "database": DatabaseSchema,
+    "fees": FeesSchema,
+    "security": SecuritySchema,
+    "jobs": JobsSchema,
+}
+
+
+@dataclass
+class Settings:
+    """Validated configuration of one app. Plugin sections are filled in later."""
+
+    source: str
+    app: dict[str, Any]
+    site: dict[str, Any]
+    theme: dict[str, Any]
+    database: dict[str, Any]
+    fees: dict[str, Any]
+    security: dict[str, Any]
+    jobs: dict[str, Any]
+    enabled_plugins: list[str]
+    raw_plugin_sections: dict[str, dict[str, Any]]
+    secret_key: str | None = None
+    redis_url: str | None = None
+    plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def database_url(self) -> str:
+        return self.database["url"]
+
+    def section(self, name: str) -> dict[str, Any]:
+        return getattr(self, name)
+
+
+def _flatten(messages: Any, prefix: list[str]) -> list[tuple[list[str], str]]:
+    out: list[tuple[list[str], str]] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            out.extend(_flatten(value, [*prefix, str(key)]))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        for m in messages:
+            out.append((prefix, m))
+    elif isinstance(messages, list):
+        for m in messages:
+            out.extend(_flatten(m, prefix))
+    else:
+        out.append((prefix, str(messages)))
+    return out
+
+
+def location(source: str, section: str, path: list[str]) -> str:
+    key = ".".join(p for p in path if p != "_schema")
+    return f"{source}: [{section}]" + (f" {key}" if key else "")
+
+
+def describe_errors(source: str, section: str, messages: Any) -> list[tuple[str, str]]:
+    return [(location(source, section, path), msg) for path, msg in _flatten(messages, [])]
+
+
+def read_source(config: str | os.PathLike[str] | Mapping[str, Any] | None) -> tuple[str, dict]:
+    """Return (source label, raw mapping) for a path, a mapping, or the environment."""
+    if config is None:
+        env_path = os.environ.get(CONFIG_ENV)
+        if not env_path:
+            return "<defaults>", {}
+        config = env_path
+    if isinstance(config, Mapping):
+        return "<mapping>", copy.deepcopy(dict(config))
+    path = Path(config)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError([(str(path), "file not found")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([(str(path), f"not valid TOML: {exc}")]) from None
+    data.setdefault("app", {})
+    data["app"].setdefault("config_dir", str(path.resolve().parent))
+    return str(path), data
+
+
+def load_settings(
+    config: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Validate the core sections; plugin sections are validated by the plugin manager."""
+    environ = os.environ if environ is None else environ
+    source, raw = read_source(config)
+    if not isinstance(raw, dict):
+        raise ConfigError([(source, "must be a table of sections")])
+    problems: list[tuple[str, str]] = []
+    config_dir = (
+        raw.get("app", {}).pop("config_dir", None) if isinstance(raw.get("app"), dict) else None
+    )
+
+    plugins_raw = raw.pop("plugins", {}) or {}
+    loaded: dict[str, dict[str, Any]] = {}
+    for name, schema_cls in SECTIONS.items():
+        section = raw.pop(name, {}) or {}
+        if not isinstance(section, dict):
+            problems.append((f"{source}: [{name}]", "must be a table"))
+            continue
+        try:
+            loaded[name] = schema_cls().load(section)
+        except MMValidationError as exc:
+            problems.extend(describe_errors(source, name, exc.messages))
+            loaded[name] = {}
+    for unknown in raw:
+        problems.append(
+            (
+                f"{source}: [{unknown}]",
+                f"unknown section; expected one of {sorted([*SECTIONS, 'plugins'])}",
+            )
+        )
+
+    enabled: list[str] = []
+    plugin_sections: dict[str, dict[str, Any]] = {}
+    if not isinstance(plugins_raw, dict):
+        problems.append((f"{source}: [plugins]", "must be a table"))
+    else:
+        for key, value in plugins_raw.items():
+            if key == "enabled":
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    problems.append(
+                        (f"{source}: [plugins] enabled", "must be a list of plugin names")
+                    )
+                    continue
+                for v in value:
+                    if not PLUGIN_NAME_RE.match(v):
+                        problems.append(
+                            (
+                                f"{source}: [plugins] enabled",
+                                f"{v!r} is not a plugin name (lower_snake_case)",
+                            )
+                        )
+                    elif v in enabled:
+                        problems.append((f"{source}: [plugins] enabled", f"{v!r} is listed twice"))
+                    else:
+                        enabled.append(v)
+            elif isinstance(value, dict):
+                plugin_sections[key] = value
+            else:
+                problems.append(
+                    (
+                        f"{source}: [plugins] {key}",
+                        "unknown key; expected 'enabled' or a [plugins.<name>] table",
+                    )
+                )
+        for key in plugin_sections:
+            if key not in enabled:
+                problems.append(
+                    (
+                        f"{source}: [plugins.{key}]",
+                        f"plugin {key!r} is configured but not in [plugins] enabled",
+                    )
+                )
+
+    if problems:
+        raise ConfigError(problems)
+
+    app_section = loaded["app"]
+    app_section["config_dir"] = config_dir or os.getcwd()
+    database = loaded["database"]
+    if environ.get("DATABASE_URL"):
+        database["url"] = environ["DATABASE_URL"]
+    if environ.get("MARKETPLACE_BASE_URL"):
+        loaded["site"]["base_url"] = environ["MARKETPLACE_BASE_URL"]
+    if environ.get("MARKETPLACE_DEBUG", "").lower() in {"1", "true", "yes"}:
+        app_section["debug"] = True
+    return Settings(
+        source=source,
+        app=app_section,
+        site=loaded["site"],
+        theme=loaded["theme"],
+        database=database,
+        fees=loaded["fees"],
+        security=loaded["security"],
+        jobs=loaded["jobs"],
+        enabled_plugins=enabled,
+        raw_plugin_sections=plugin_sections,
+        secret_key=environ.get("SECRET_KEY") or None,
+        redis_url=environ.get("REDIS_URL") or None,
+    )

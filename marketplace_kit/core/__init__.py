@@ -1,0 +1,1 @@
+"""Domain logic of the core. No Flask request objects in here."""

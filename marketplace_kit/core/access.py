@@ -1,0 +1,47 @@
+"""The single permission check: ``can(user, action, resource)``.
+
+It asks the ``mk_permission_allowed`` hook; plugins answer first, the core's
+rules (:func:`core_permission`) are the trylast default, and anything nobody
+allows is denied.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from ..errors import PermissionDenied
+
+#: action -> operator roles that may perform it (admin may do everything).
+OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
+    "operator.view_plugins": ("admin",),
+}
+
+
+def core_permission(user: Any, action: str, resource: Any) -> bool | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False if action in OPERATOR_ACTIONS else None
+    if not user.is_active:
+        return False
+    roles = set(getattr(user, "roles", None) or [])
+    if action in OPERATOR_ACTIONS:
+        return "admin" in roles or bool(roles & set(OPERATOR_ACTIONS[action]))
+    owner_id = getattr(resource, "owner_id", None)
+    if owner_id is not None:
+        return owner_id == user.id
+    return None
+
+
+def can(user: Any, action: str, resource: Any | None = None) -> bool:
+    from ..app import state
+
+    answer = state(current_app).pm.hook.mk_permission_allowed(
+        user=user, action=action, resource=resource
+    )
+    return bool(answer)
+
+
+def require(user: Any, action: str, resource: Any | None = None) -> None:
+    if not can(user, action, resource):
+        raise PermissionDenied(f"You may not {action.replace('.', ' ').replace('_', ' ')}.")

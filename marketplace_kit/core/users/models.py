@@ -1,0 +1,51 @@
+"""The core user model (accounts of customers, providers and operators)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ...extensions import db
+from ..db import JSONType, TimestampMixin
+
+OPERATOR_ROLES = ("admin", "moderator", "finance", "support")
+
+
+class User(TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True, index=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    account_type: Mapped[str] = mapped_column(String(16), default="individual")
+    roles: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    # Flask-Login protocol ---------------------------------------------------
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    # roles -------------------------------------------------------------------
+    def has_role(self, role: str) -> bool:
+        return role in (self.roles or [])
+
+    @property
+    def is_operator(self) -> bool:
+        return any(r in OPERATOR_ROLES for r in self.roles or [])
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"

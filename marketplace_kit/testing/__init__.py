@@ -1,0 +1,22 @@
+"""The marketplace-kit test kit: a pytest plugin (entry point ``pytest11``).
+
+The core's tests and every plugin's tests use the same fixtures:
+
+* ``app`` -- an app with a fresh database, inside an app context. Shape it
+  with the ``mk_config`` / ``mk_plugins`` fixtures (override them in a
+  ``conftest.py``) or the ``mk_config(...)`` / ``mk_plugins(...)`` markers.
+* ``app_factory(config=None, plugins=None, extra_plugins=())`` -- more apps.
+* ``client`` -- a test client with ``login(user)``, ``logout()`` and
+  ``csrf_token()``; ``cli`` -- runs ``marketplace-kit`` commands on ``app``.
+* ``register_plugin(obj)`` -- register a throwaway plugin for one test.
+* ``user_factory(**fields)`` -- committed users with unique emails.
+* ``db_dialect`` -- ``"sqlite"`` or ``"postgresql"``.
+
+The database is SQLite by default, PostgreSQL when
+``MARKETPLACE_TEST_DATABASE_URL`` is set (each run gets its own database).
+"""
+
+from .client import MarketplaceClient
+from .database import TestDatabase
+
+__all__ = ["MarketplaceClient", "TestDatabase"]

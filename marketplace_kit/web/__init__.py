@@ -1,0 +1,1 @@
+"""The web layer: pages, API, console, templates and static files."""

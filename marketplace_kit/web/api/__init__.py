@@ -1,0 +1,1 @@
+"""flask-smorest blueprints mounted under /api/v1."""

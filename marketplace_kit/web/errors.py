@@ -1,0 +1,97 @@
+"""Errors as ``application/problem+json`` (RFC 9457) under /api/, HTML pages elsewhere."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from ..errors import MarketplaceError
+
+log = logging.getLogger("marketplace_kit.web")
+PROBLEM_JSON = "application/problem+json"
+
+
+def wants_problem_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", PROBLEM_JSON])
+    return best in ("application/json", PROBLEM_JSON) and not request.accept_mimetypes.accept_html
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    body.setdefault("instance", request.path)
+    resp = jsonify(body)
+    resp.status_code = body["status"]
+    resp.mimetype = PROBLEM_JSON
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def _http_problem(exc: HTTPException) -> dict[str, Any]:
+    status = exc.code or 500
+    slug = (exc.name or "error").lower().replace(" ", "-")
+    body: dict[str, Any] = {
+        "type": f"https://marketplace-kit.dev/problems/{slug}",
+        "title": exc.name,
+        "status": status,
+        "detail": exc.description,
+    }
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if messages:
+        # webargs/flask-smorest: {"json": {"field": ["msg"]}} -> {"field": ["msg"]}
+        flat: dict[str, Any] = {}
+        for _location, errs in messages.items():
+            if isinstance(errs, dict):
+                flat.update(errs)
+        body["errors"] = flat or messages
+        body["detail"] = "The request body or parameters are invalid."
+    return body
+
+
+def _html(status: int, title: str, detail: str) -> tuple[str, int]:
+    return render_template("errors/error.html", status=status, title=title, detail=detail), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(MarketplaceError)
+    def domain_error(exc: MarketplaceError):
+        if wants_problem_json():
+            return problem_response(exc.to_problem())
+        return _html(exc.status, exc.title, exc.detail)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        detail = "The form expired or was not sent from this site. Go back, reload and try again."
+        if wants_problem_json():
+            body = _http_problem(exc)
+            body["detail"] = detail
+            return problem_response(body)
+        return _html(400, "Bad request", detail)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if exc.code is None or exc.code < 400:
+            return exc
+        if wants_problem_json():
+            headers = dict(exc.get_headers()) if exc.code == 405 else {}
+            headers.pop("Content-Type", None)
+            return problem_response(_http_problem(exc), headers)
+        return _html(exc.code, exc.name, exc.description or "")
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return http_error(exc)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if app.config.get("TESTING") and app.config.get("MK_RAISE_UNEXPECTED", True):
+            raise exc
+        err = InternalServerError()
+        if wants_problem_json():
+            return problem_response(_http_problem(err))
+        return _html(500, err.name, "Something went wrong on our side. It has been logged.")

@@ -1,0 +1,149 @@
+"""Home, health, plugin list, theme stylesheet and locale switch."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
+from flask_login import current_user
+from sqlalchemy import text
+
+from ... import __version__
+from ...app import is_relaxed, state
+from ...core.access import can
+from ...extensions import db
+from ..i18n import LOCALE_COOKIE
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("index.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    mk = state(current_app)
+    checks: dict[str, Any] = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = {"ok": True, "dialect": db.engine.dialect.name}
+    except Exception as exc:  # reported, not raised: this is the health check
+        db.session.rollback()
+        checks["database"] = {"ok": False, "error": type(exc).__name__}
+    report: dict[str, Any] = {
+        "version": __version__,
+        "plugins": [n for n, p in mk.pm.loaded.items() if not p.builtin],
+        "checks": checks,
+    }
+    mk.pm.hook.mk_prepare_health(report=report)
+    ok = all(c.get("ok") for c in report["checks"].values())
+    report["status"] = "ok" if ok else "failing"
+    report["database"] = checks["database"]["ok"]
+    resp = jsonify(report)
+    resp.status_code = 200 if ok else 503
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def plugin_report() -> list[dict[str, Any]]:
+    """Every available plugin with version, enabled or not, and implemented hooks."""
+    from ...plugins import available_plugins
+
+    mk = state(current_app)
+    rows = []
+    for name, info in available_plugins().items():
+        loaded = mk.pm.loaded.get(name)
+        hooks = []
+        if loaded is not None:
+            hooks = sorted(h.name for h in mk.pm.get_hookcallers(loaded.obj) or [])
+        rows.append(
+            {
+                "name": name,
+                "version": info.version,
+                "distribution": info.distribution,
+                "enabled": loaded is not None,
+                "hooks": hooks,
+            }
+        )
+    for name, loaded in mk.pm.loaded.items():
+        if loaded.builtin or name in {r["name"] for r in rows}:
+            continue
+        rows.append(
+            {
+                "name": name,
+                "version": loaded.version,
+                "distribution": loaded.distribution,
+                "enabled": True,
+                "hooks": sorted(h.name for h in mk.pm.get_hookcallers(loaded.obj) or []),
+            }
+        )
+    return rows
+
+
+@bp.get("/-/plugins.json")
+def plugins_json():
+    mk = state(current_app)
+    user = current_user if current_user.is_authenticated else None
+    if not (
+        mk.settings.security["expose_plugin_list"]
+        or is_relaxed(mk.settings)
+        or can(user, "operator.view_plugins")
+    ):
+        abort(404)
+    return jsonify({"plugins": plugin_report()})
+
+
+@bp.get("/theme.css")
+def theme_css():
+    theme = state(current_app).settings.theme
+    css = (
+        ":root{"
+        f"--mk-primary:{theme['primary_color']};"
+        f"--mk-accent:{theme['accent_color']};"
+        f"--mk-bg:{theme['background_color']};"
+        f"--mk-text:{theme['text_color']};"
+        f"--mk-font:{theme['font_stack']};"
+        "}\n"
+    )
+    resp = Response(css, mimetype="text/css")
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    return resp
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@bp.post("/locale")
+def set_locale():
+    locales = state(current_app).settings.site["locales"]
+    code = request.form.get("locale", "")
+    if code not in locales:
+        abort(400, description=f"Unknown language {code!r}.")
+    resp = redirect(_safe_next(request.form.get("next")), code=303)
+    resp.set_cookie(
+        LOCALE_COOKIE,
+        code,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+    )
+    return resp

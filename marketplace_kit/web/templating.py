@@ -1,0 +1,79 @@
+"""Template lookup (site folder -> plugins -> core; ``default:`` reaches the core) and globals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, before_render_template, url_for
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
+
+from .. import __version__
+from .i18n import LOCALE_COOKIE, format_money, locale_label
+from .menus import merge_links
+
+if TYPE_CHECKING:
+    from ..app import MarketplaceState
+
+CORE_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def build_loader(mk: MarketplaceState) -> BaseLoader:
+    core = FileSystemLoader(str(CORE_TEMPLATES))
+    loaders: list[BaseLoader] = []
+    site_folder = mk.settings.theme["templates_folder"]
+    if site_folder:
+        loaders.append(FileSystemLoader(str(Path(mk.settings.app["config_dir"]) / site_folder)))
+    for _name, path in mk.plugin_dirs("templates"):
+        loaders.append(FileSystemLoader(str(path)))
+    loaders.append(core)
+    loaders.append(PrefixLoader({"default": core}, delimiter=":"))
+    return ChoiceLoader(loaders)
+
+
+def _current_user_or_none():
+    user = current_user._get_current_object() if current_user else None
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def install_template_globals(app: Flask, mk: MarketplaceState) -> None:
+    settings = mk.settings
+
+    def main_menu_links():
+        return merge_links(
+            [links for links in mk.pm.hook.mk_main_menu_links(user=_current_user_or_none())]
+        )
+
+    def static_url(filename: str, plugin: str | None = None) -> str:
+        if plugin:
+            return url_for("plugin_static", plugin=plugin, filename=filename)
+        return url_for("static", filename=filename, v=__version__)
+
+    app.jinja_env.globals.update(
+        site=settings.site,
+        theme=settings.theme,
+        mk_version=__version__,
+        main_menu_links=main_menu_links,
+        static_url=static_url,
+        locale_label=locale_label,
+        locale_cookie=LOCALE_COOKIE,
+        get_locale=get_locale,
+    )
+    app.jinja_env.filters.update(
+        money=format_money,
+        date=format_date,
+        datetime=format_datetime,
+        number=format_decimal,
+    )
+    app.jinja_env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+
+    def add_plugin_vars(sender: Flask, template: Any, context: dict[str, Any], **_: Any) -> None:
+        for extra in mk.pm.hook.mk_extra_template_vars(
+            template_name=template.name or "", user=_current_user_or_none()
+        ):
+            if extra:
+                context.update(extra)
+
+    before_render_template.connect(add_plugin_vars, app, weak=False)
