@@ -264,6 +264,9 @@ def register_api(app: Flask, mk: MarketplaceState) -> None:
         OPENAPI_JSON_PATH="openapi.json",
     )
     mk.api = Api(app)
+    mk.api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Personal access token"}
+    )
     bps = mk.pm.collect(
         "mk_register_api_blueprints", "API blueprint", key=lambda bp: bp.name, app=app
     )

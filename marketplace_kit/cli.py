@@ -198,8 +198,11 @@ def db_current(ctx: click.Context) -> None:
 @click.option("-m", "--message", required=True, help="What the migration does.")
 @click.option("--plugin", "plugin", default=None, help="Write it into this plugin's branch.")
 @click.option("--autogenerate/--empty", default=True, help="Compare models with the database.")
+@click.option("--rev-id", default=None, help="Revision id, e.g. core_0002 or <plugin>_0002.")
 @click.pass_context
-def db_revision(ctx: click.Context, message: str, plugin: str | None, autogenerate: bool) -> None:
+def db_revision(
+    ctx: click.Context, message: str, plugin: str | None, autogenerate: bool, rev_id: str | None
+) -> None:
     """Create a migration for the core or (with --plugin) for one plugin's branch."""
     import flask_migrate
 
@@ -209,7 +212,11 @@ def db_revision(ctx: click.Context, message: str, plugin: str | None, autogenera
     app = _app(ctx)
     with app.app_context():
         mk = state(app)
-        kwargs: dict[str, Any] = {"message": message, "autogenerate": autogenerate}
+        kwargs: dict[str, Any] = {
+            "message": message,
+            "autogenerate": autogenerate,
+            "rev_id": rev_id,
+        }
         config = app.extensions["migrate"].migrate.get_config()
         if plugin:
             dirs = dict(mk.plugin_dirs(os.path.join("migrations", "versions")))

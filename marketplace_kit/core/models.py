@@ -1,5 +1,6 @@
 """Imports every core model so the metadata is complete before tables are assigned."""
 
-from .users.models import User
+from .listings.models import Listing
+from .users.models import ApiToken, User
 
-__all__ = ["User"]
+__all__ = ["ApiToken", "Listing", "User"]

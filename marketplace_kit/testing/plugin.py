@@ -211,3 +211,50 @@ def user_factory(app: Flask) -> Callable[..., Any]:
         return user
 
     return make
+
+
+@pytest.fixture
+def api_token_factory(app: Flask) -> Callable[..., str]:
+    """``api_token_factory(user, scopes=("read", "write"))`` -> a bearer token string."""
+    from ..core.users.tokens import create_token
+    from ..events import commit
+
+    def make(
+        user: Any, scopes: tuple[str, ...] | list[str] = ("read", "write"), name: str = "test"
+    ) -> str:
+        _token, secret = create_token(user, name, list(scopes))
+        commit()
+        return secret
+
+    return make
+
+
+@pytest.fixture
+def listing_factory(app: Flask, user_factory: Callable[..., Any]) -> Callable[..., Any]:
+    """Create committed listings; ``author`` defaults to a new user, ``status`` to published."""
+    from ..app import state
+    from ..core.listings.models import Listing
+    from ..events import commit
+    from ..extensions import db
+
+    counter = itertools.count(1)
+    currency = state(app).settings.site["currency"]
+
+    def make(**fields: Any) -> Any:
+        n = next(counter)
+        author = fields.pop("author", None) or user_factory()
+        listing = Listing(
+            author_id=author.id,
+            listing_type=fields.pop("listing_type", "product"),
+            title=fields.pop("title", f"Listing {n}"),
+            description=fields.pop("description", f"Description of listing {n}"),
+            price_amount=fields.pop("price_amount", 1000),
+            currency=fields.pop("currency", currency),
+            status=fields.pop("status", "published"),
+            **fields,
+        )
+        db.session.add(listing)
+        commit()
+        return listing
+
+    return make

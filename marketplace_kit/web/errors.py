@@ -62,7 +62,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(MarketplaceError)
     def domain_error(exc: MarketplaceError):
         if wants_problem_json():
-            return problem_response(exc.to_problem())
+            headers = {"WWW-Authenticate": 'Bearer realm="api"'} if exc.status == 401 else None
+            return problem_response(exc.to_problem(), headers)
         return _html(exc.status, exc.title, exc.detail)
 
     @app.errorhandler(CSRFError)

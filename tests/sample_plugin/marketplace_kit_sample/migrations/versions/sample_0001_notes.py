@@ -1,6 +1,6 @@
 """sample: notes
 
-Revision ID: 27b039d2cdda
+Revision ID: sample_0001
 Revises:
 Create Date: 2026-11-22 04:17:49.042264
 """
@@ -10,10 +10,10 @@ import sqlalchemy as sa
 import marketplace_kit.core.db
 
 
-revision = "27b039d2cdda"
+revision = "sample_0001"
 down_revision = None
 branch_labels = ("sample",)
-depends_on = "d9ce507d1bb7"  # core: users
+depends_on = "core_0001"
 
 
 def upgrade():

@@ -1,0 +1,1 @@
+"""Listings: what providers offer or customers request."""

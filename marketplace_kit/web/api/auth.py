@@ -1,0 +1,58 @@
+"""Bearer-token authentication for the JSON API.
+
+The API never authenticates with the session cookie (so it needs no CSRF
+token): clients send ``Authorization: Bearer mk_...``. Views call
+:func:`api_user` with the scope they need, and document it with
+``@bp.doc(security=BEARER)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, request
+
+from ...errors import MarketplaceError, PermissionDenied
+
+BEARER = [{"bearerAuth": []}]
+
+
+class Unauthorized(MarketplaceError):
+    status = 401
+    title = "Unauthorized"
+    type_slug = "unauthorized"
+
+
+def _token_from_header() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def api_user(scope: str = "read", *, required: bool = True) -> Any:
+    """The user of the request's bearer token, checked for ``scope``.
+
+    Raises 401 (problem+json, with ``WWW-Authenticate``) without a usable
+    token when ``required``, and 403 when the token lacks the scope.
+    """
+    from ...core.users.tokens import authenticate
+    from ...events import commit
+
+    if "mk_api_token" not in g:
+        secret = _token_from_header()
+        token = authenticate(secret) if secret else None
+        if token is not None:
+            commit()  # records last_used_at
+        g.mk_api_token = token
+    token = g.mk_api_token
+    if token is None:
+        if required:
+            raise Unauthorized(
+                "Send a valid personal access token as 'Authorization: Bearer <token>'.",
+            )
+        return None
+    if scope not in token.scopes:
+        raise PermissionDenied(f"This token lacks the {scope!r} scope.")
+    return token.user
