@@ -105,6 +105,7 @@ def create_app(
 
     register_error_handlers(app)
     register_security(app, mk)
+    register_events(app)
     return app
 
 
@@ -319,6 +320,16 @@ def table_owner(table: Table, mk: MarketplaceState) -> str | None:
                     return name
             return None
     return "core"
+
+
+def register_events(app: Flask) -> None:
+    """Run after-commit events a plain ``db.session.commit()`` left behind, at request end."""
+    from .events import dispatch_ready
+
+    @app.after_request
+    def dispatch_committed_events(response):
+        dispatch_ready()
+        return response
 
 
 def register_tables(app: Flask, mk: MarketplaceState) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from ..errors import MarketplaceError
 
@@ -79,6 +79,9 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
+        if isinstance(exc, SecurityError):
+            # untrusted Host: no URL can be built for it, so no page either
+            return Response("Bad request: untrusted host.", 400, mimetype="text/plain")
         if wants_problem_json():
             headers = dict(exc.get_headers()) if exc.code == 405 else {}
             headers.pop("Content-Type", None)

@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from ... import __version__
-from ...app import is_relaxed, state
+from ...app import state
 from ...core.access import can
 from ...extensions import db
 from ..i18n import LOCALE_COOKIE
@@ -98,7 +98,8 @@ def plugins_json():
     user = current_user if current_user.is_authenticated else None
     if not (
         mk.settings.security["expose_plugin_list"]
-        or is_relaxed(mk.settings)
+        or mk.settings.app["debug"]
+        or mk.settings.app["demo"]
         or can(user, "operator.view_plugins")
     ):
         abort(404)
