@@ -96,7 +96,7 @@ def test_duplicate_blueprint_names_name_both_plugins(app_factory):
 def test_blueprint_clashing_with_core_is_refused(app_factory):
     with pytest.raises(
         PluginError,
-        match="duplicate blueprint 'main': registered by plugin 'core.web' and by plugin 'gamma'",
+        match=r"duplicate blueprint 'main': registered by plugin 'core\.web' and by plugin 'gamma'",
     ):
         app_factory(extra_plugins=[_bp_plugin("gamma", "main")])
 
