@@ -64,7 +64,7 @@ def test_page_errors_are_html(client):
     resp = client.get("/nothing-here")
     assert resp.status_code == 404
     assert resp.mimetype == "text/html"
-    assert "404 · Not Found" in resp.get_data(as_text=True)
+    assert "404 · Page not found" in resp.get_data(as_text=True)
 
 
 def test_json_clients_get_problem_json_for_pages_too(client):
