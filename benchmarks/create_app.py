@@ -35,7 +35,11 @@ print(json.dumps({"import": t1 - t0, "cold": t2 - t1, "warm": t3 - t2}))
 
 def demo_plugins() -> list[str]:
     out = subprocess.run(
-        [sys.executable, "-c", "import json; from marketplace_kit.demo import demo_plugins; print(json.dumps(demo_plugins()))"],
+        [
+            sys.executable,
+            "-c",
+            "import json; from marketplace_kit.demo import demo_plugins; print(json.dumps(demo_plugins()))",
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -79,7 +83,9 @@ def main() -> None:
     print(f"{'configuration':<50} {'phase':<7} {'median':>8} {'p90':>8} {'min':>8}")
     for name, phases in results.items():
         for phase, fig in phases.items():
-            print(f"{name:<50} {phase:<7} {fig['median_ms']:>8} {fig['p90_ms']:>8} {fig['min_ms']:>8}")
+            print(
+                f"{name:<50} {phase:<7} {fig['median_ms']:>8} {fig['p90_ms']:>8} {fig['min_ms']:>8}"
+            )
     if args.json_path:
         with open(args.json_path, "w") as fh:
             json.dump(results, fh, indent=2)
