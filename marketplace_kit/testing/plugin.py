@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 
+from .browser import browser, live_server, page  # noqa: F401  (fixtures)
 from .client import MarketplaceClient
 from .database import TEST_DB_ENV, TestDatabase
 
