@@ -257,6 +257,8 @@ def register_blueprints(app: Flask, mk: MarketplaceState) -> None:
 
 
 def register_api(app: Flask, mk: MarketplaceState) -> None:
+    from .web.api.spec import MarketplaceApi
+
     app.config.update(
         API_TITLE=f"{mk.settings.site['name']} API",
         API_VERSION="v1",
@@ -264,7 +266,7 @@ def register_api(app: Flask, mk: MarketplaceState) -> None:
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
     )
-    mk.api = Api(app)
+    mk.api = MarketplaceApi(app)
     mk.api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Personal access token"}
     )

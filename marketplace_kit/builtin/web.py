@@ -9,9 +9,10 @@ from ..hookspecs import hookimpl
 
 @hookimpl(tryfirst=True)
 def mk_register_blueprints(app: Flask):
+    from ..web.pages.api_docs import bp as api_docs
     from ..web.pages.main import bp as main
 
-    return [main]
+    return [main, api_docs]
 
 
 @hookimpl(tryfirst=True)

@@ -183,3 +183,36 @@ def test_unexpected_errors_are_a_clean_500(app, client):
     resp = client.get("/api/v1/_boom")
     assert resp.status_code == 500 and resp.mimetype == PROBLEM
     assert "secret internals" not in resp.get_data(as_text=True)
+
+
+@pytest.mark.mk_config({"site": {"base_url": "https://shop.example.com"}})
+def test_robots_and_sitemap(client, register_plugin):
+    from datetime import UTC, datetime
+
+    from marketplace_kit import hookimpl
+
+    class Pages:
+        @hookimpl
+        def mk_sitemap_urls(self):
+            return [("/listings/1?a=1&b=2", datetime(2026, 5, 1, tzinfo=UTC)), ("/", None)]
+
+    register_plugin(Pages())
+    robots = client.get("/robots.txt").get_data(as_text=True)
+    assert "Disallow: /api/" in robots and "Sitemap: https://shop.example.com/sitemap.xml" in robots
+    xml = client.get("/sitemap.xml")
+    assert xml.mimetype == "application/xml"
+    body = xml.get_data(as_text=True)
+    assert body.count("<loc>https://shop.example.com/</loc>") == 1
+    assert (
+        "<url><loc>https://shop.example.com/listings/1?a=1&amp;b=2</loc><lastmod>2026-05-01</lastmod></url>"
+        in body
+    )
+
+
+@pytest.mark.mk_plugins("sample")
+def test_api_reference_page_is_rendered_from_the_spec(client):
+    html = client.get("/api/docs").get_data(as_text=True)
+    assert "<code>/api/v1/site</code>" in html and "<code>/api/v1/sample/notes</code>" in html
+    assert 'id="schema-Site"' in html and 'id="schema-Problem"' in html
+    assert "application/problem+json" in html
+    assert "<script" not in html

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 from flask import (
     Blueprint,
@@ -147,4 +148,44 @@ def set_locale():
         secure=current_app.config["SESSION_COOKIE_SECURE"],
         httponly=True,
     )
+    return resp
+
+
+@bp.get("/robots.txt")
+def robots_txt():
+    base = state(current_app).settings.site["base_url"].rstrip("/")
+    body = "\n".join(
+        [
+            "User-agent: *",
+            "Disallow: /api/",
+            "Disallow: /console/",
+            "Disallow: /account/",
+            "Disallow: /-/",
+            f"Sitemap: {base}/sitemap.xml",
+            "",
+        ]
+    )
+    return Response(body, mimetype="text/plain")
+
+
+@bp.get("/sitemap.xml")
+def sitemap_xml():
+    mk = state(current_app)
+    base = mk.settings.site["base_url"].rstrip("/")
+    entries: list[tuple[str, Any]] = [("/", None)]
+    for urls in mk.pm.hook.mk_sitemap_urls():
+        entries.extend(urls or [])
+    seen: set[str] = set()
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>']
+    lines.append('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">')
+    for path, modified in entries:
+        if path in seen or not path.startswith("/"):
+            continue
+        seen.add(path)
+        loc = xml_escape(base + path)
+        lastmod = f"<lastmod>{modified.date().isoformat()}</lastmod>" if modified else ""
+        lines.append(f"<url><loc>{loc}</loc>{lastmod}</url>")
+    lines.append("</urlset>")
+    resp = Response("\n".join(lines), mimetype="application/xml")
+    resp.headers["Cache-Control"] = "public, max-age=3600"
     return resp
