@@ -13,7 +13,11 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ("zh_Hans", "ru")
 PACKAGES = [ROOT / "marketplace_kit", *sorted(ROOT.glob("plugins/*/marketplace_kit_*"))]
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
-METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+METHODS = [
+    ("**.py", "python"),
+    ("**/templates/**.html", "jinja2"),
+    ("**/templates/**.txt", "jinja2"),
+]
 
 
 def source_messages(package: Path) -> set[str]:
