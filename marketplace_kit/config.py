@@ -153,6 +153,34 @@ class JobsSchema(_Strict):
     workers = fields.Integer(load_default=2, validate=validate.Range(1, 64))
 
 
+class UsersSchema(_Strict):
+    """Accounts: registration, passwords, lockout, tokens sent by email."""
+
+    allow_registration = fields.Boolean(load_default=True)
+    require_confirmed_email = fields.Boolean(load_default=False)
+    min_password_length = fields.Integer(load_default=10, validate=validate.Range(8, 128))
+    lockout_threshold = fields.Integer(load_default=5, validate=validate.Range(1, 100))
+    lockout_minutes = fields.Integer(load_default=15, validate=validate.Range(1, 24 * 60))
+    confirm_token_hours = fields.Integer(load_default=48, validate=validate.Range(1, 24 * 30))
+    reset_token_hours = fields.Integer(load_default=2, validate=validate.Range(1, 72))
+    max_token_days = fields.Integer(load_default=365, validate=validate.Range(1, 3650))
+
+
+class MailSchema(_Strict):
+    """Outgoing email. ``file`` keeps each message as JSON under the instance folder."""
+
+    backend = fields.String(load_default="file", validate=validate.OneOf(["file", "smtp"]))
+    from_address = fields.Email(load_default="no-reply@example.com")
+    outbox_folder = fields.String(load_default="mail-outbox")
+    smtp_host = fields.String(load_default="localhost")
+    smtp_port = fields.Integer(load_default=587, validate=validate.Range(1, 65535))
+    smtp_username = fields.String(load_default=None, allow_none=True)
+    smtp_security = fields.String(
+        load_default="starttls", validate=validate.OneOf(["none", "starttls", "ssl"])
+    )
+    smtp_timeout = fields.Integer(load_default=10, validate=validate.Range(1, 300))
+
+
 class AppSchema(_Strict):
     debug = fields.Boolean(load_default=False)
     demo = fields.Boolean(load_default=False)
@@ -168,6 +196,8 @@ SECTIONS: dict[str, type[Schema]] = {
     "fees": FeesSchema,
     "security": SecuritySchema,
     "jobs": JobsSchema,
+    "users": UsersSchema,
+    "mail": MailSchema,
 }
 
 
@@ -183,10 +213,13 @@ class Settings:
     fees: dict[str, Any]
     security: dict[str, Any]
     jobs: dict[str, Any]
+    users: dict[str, Any]
+    mail: dict[str, Any]
     enabled_plugins: list[str]
     raw_plugin_sections: dict[str, dict[str, Any]]
     secret_key: str | None = None
     redis_url: str | None = None
+    smtp_password: str | None = None
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -343,8 +376,11 @@ def load_settings(
         fees=loaded["fees"],
         security=loaded["security"],
         jobs=loaded["jobs"],
+        users=loaded["users"],
+        mail=loaded["mail"],
         enabled_plugins=enabled,
         raw_plugin_sections=plugin_sections,
         secret_key=environ.get("SECRET_KEY") or None,
         redis_url=environ.get("REDIS_URL") or None,
+        smtp_password=environ.get("SMTP_PASSWORD") or None,
     )

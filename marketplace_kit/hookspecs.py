@@ -170,6 +170,17 @@ def mk_main_menu_links(user: User | None) -> list[Link]:
 
 
 @hookspec
+def mk_account_menu_links(user: User) -> list[Link]:
+    """Return :class:`marketplace_kit.web.menus.Link` items for the signed-in user's account menu.
+
+    Called while rendering pages for a signed-in ``user`` (the header's account
+    menu and the ``/account`` overview). Links from all plugins are merged
+    and sorted by ``order`` then label; the core's own links use orders
+    10-90. Not called for anonymous visitors.
+    """
+
+
+@hookspec
 def mk_extra_template_vars(template_name: str, user: User | None) -> dict[str, Any] | None:
     """Return extra variables for page templates (merged into the context).
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from ..hookspecs import hookimpl
 
 
 @hookimpl(tryfirst=True)
 def mk_register_blueprints(app: Flask):
+    from ..web.pages.account import bp as account
     from ..web.pages.main import bp as main
 
-    return [main]
+    return [main, account]
 
 
 @hookimpl(tryfirst=True)
@@ -26,9 +28,14 @@ def mk_configure(app: Flask) -> None:
     from ..core.users.models import User
     from ..extensions import db, login_manager
 
+    login_manager.login_view = "account.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         if not user_id.isdigit():
             return None
         user = db.session.get(User, int(user_id))
-        return user if user is not None and user.is_active else None
+        if user is None or not user.is_active or user.deleted_at is not None:
+            return None
+        return user

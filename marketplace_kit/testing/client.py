@@ -10,6 +10,19 @@ from flask_wtf.csrf import generate_csrf
 
 
 class MarketplaceClient(FlaskClient):
+    """Each request runs in its own app context, like in production.
+
+    The ``app`` fixture keeps an app context pushed for the whole test; without
+    a fresh one per request, ``flask.g`` (the signed-in user, the API token,
+    the CSRF token) and the database session would leak from one request
+    into the next. Re-read objects (``db.session.expire_all()``) to see what a
+    request changed.
+    """
+
+    def open(self, *args: Any, **kwargs: Any):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
     def login(self, user: Any) -> None:
         """Start a session for ``user`` without going through the login form."""
         with self.session_transaction() as sess:
@@ -24,7 +37,7 @@ class MarketplaceClient(FlaskClient):
         """A valid CSRF token for this client's session."""
         with self.session_transaction() as sess:
             raw = sess.get("csrf_token")
-        with self.application.test_request_context():
+        with self.application.app_context(), self.application.test_request_context():
             if raw:
                 session["csrf_token"] = raw
             token = generate_csrf()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
-from ..db import JSONType, TimestampMixin, UTCDateTime
+from ..db import JSONType, TimestampMixin, UTCDateTime, utcnow
 
 OPERATOR_ROLES = ("admin", "moderator", "finance", "support")
 
@@ -24,6 +24,28 @@ class User(TimestampMixin, db.Model):
     roles: Mapped[list[str]] = mapped_column(JSONType, default=list)
     locale: Mapped[str | None] = mapped_column(String(16))
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    # accounts (issue: users) ---------------------------------------------------
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: ``0`` unverified; higher levels are granted by operators (see core.users.verification).
+    verification_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # profile -------------------------------------------------------------------
+    bio: Mapped[str] = mapped_column(Text, default="", server_default="")
+    avatar_key: Mapped[str | None] = mapped_column(String(255))
+    # business accounts -----------------------------------------------------------
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    registration_number: Mapped[str | None] = mapped_column(String(64))
+    industry: Mapped[str | None] = mapped_column(String(120))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(Text)
+    service_area: Mapped[str | None] = mapped_column(String(200))
+    #: Plugin data validated by plugin schemas: ``{"public": {...}, "private": {...}}``.
+    extended_data: Mapped[dict] = mapped_column(JSONType, default=dict, server_default="{}")
 
     # Flask-Login protocol ---------------------------------------------------
     @property
@@ -42,6 +64,14 @@ class User(TimestampMixin, db.Model):
         return str(self.id)
 
     # roles -------------------------------------------------------------------
+    @property
+    def is_business(self) -> bool:
+        return self.account_type == "business"
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
     def has_role(self, role: str) -> bool:
         return role in (self.roles or [])
 
@@ -72,3 +102,24 @@ class ApiToken(TimestampMixin, db.Model):
 
     def is_usable(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class SecurityEvent(db.Model):
+    """One audited security event (login, failed login, password change, ...).
+
+    ``user_id`` is whose account it concerns, ``actor_id`` who did it (an operator
+    for role changes and verification decisions; ``None`` when anonymous).
+    Rows are never updated; deleting an account keeps them (``user_id`` stays).
+    """
+
+    __tablename__ = "security_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    detail: Mapped[dict] = mapped_column(JSONType, default=dict)

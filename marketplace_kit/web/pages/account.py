@@ -1,0 +1,476 @@
+"""Account pages: registration, confirmation, login/logout, password reset, settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ...app import is_relaxed, state
+from ...core import mail
+from ...core.users import accounts
+from ...core.users.models import User
+from ...errors import ValidationError
+from ...events import commit
+from ...extensions import db
+from ..forms import apply_errors
+from ..ratelimit import limit
+from .main import _safe_next
+
+bp = Blueprint("account", __name__)
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+def users_settings() -> dict[str, Any]:
+    return state(current_app).settings.users
+
+
+def _locale() -> str:
+    return str(get_locale() or state(current_app).settings.site["default_locale"])
+
+
+def send_mail(user_or_email: User | str, template: str, **context: Any) -> None:
+    if isinstance(user_or_email, User):
+        to, locale = user_or_email.email, user_or_email.locale or _locale()
+        context.setdefault("user", user_or_email)
+    else:
+        to, locale = user_or_email, _locale()
+    mail.send(to, template, locale=locale, site=state(current_app).settings.site, **context)
+
+
+# ---------------------------------------------------------------------------
+# forms
+# ---------------------------------------------------------------------------
+
+
+class RegisterForm(FlaskForm):
+    account_type = RadioField(
+        _l("Account type"),
+        choices=[("individual", _l("Individual")), ("business", _l("Business"))],
+        default="individual",
+    )
+    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=320)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    company_name = StringField(_l("Company name"), validators=[Optional(), Length(max=200)])
+    registration_number = StringField(
+        _l("Registration number"), validators=[Optional(), Length(max=64)]
+    )
+    industry = StringField(_l("Industry"), validators=[Optional(), Length(max=120)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
+    address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=2000)])
+    service_area = StringField(_l("Service area"), validators=[Optional(), Length(max=200)])
+
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=320)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Keep me signed in"))
+
+
+class ResetRequestForm(FlaskForm):
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=320)])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: the button that performs a change a link asked for."""
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = PasswordField(_l("New password"), validators=[DataRequired()])
+
+
+class ChangeEmailForm(FlaskForm):
+    email = StringField(_l("New email"), validators=[DataRequired(), Length(max=320)])
+    password = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=120)])
+    bio = TextAreaField(_l("About you"), validators=[Optional(), Length(max=5000)])
+    locale = RadioField(_l("Language"), validators=[Optional()])
+    company_name = StringField(_l("Company name"), validators=[Optional(), Length(max=200)])
+    registration_number = StringField(
+        _l("Registration number"), validators=[Optional(), Length(max=64)]
+    )
+    industry = StringField(_l("Industry"), validators=[Optional(), Length(max=120)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
+    address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=2000)])
+    service_area = StringField(_l("Service area"), validators=[Optional(), Length(max=200)])
+
+
+# ---------------------------------------------------------------------------
+# registration and confirmation
+# ---------------------------------------------------------------------------
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limit("20 per hour", methods=["POST"])
+def register():
+    if not users_settings()["allow_registration"]:
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("account.overview"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        business = {k: getattr(form, k).data for k in accounts.BUSINESS_FIELDS}
+        try:
+            result = accounts.register(
+                form.email.data,
+                form.password.data,
+                form.display_name.data,
+                account_type=form.account_type.data,
+                locale=_locale(),
+                ip=client_ip(),
+                **business,
+            )
+            commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            if result.user is not None:
+                send_mail(
+                    result.user,
+                    "confirm_email",
+                    link=url_for(
+                        "account.confirm",
+                        token=accounts.confirmation_token(result.user),
+                        _external=True,
+                    ),
+                )
+            else:
+                send_mail(
+                    result.existing,
+                    "already_registered",
+                    login_link=url_for("account.login", _external=True),
+                    reset_link=url_for("account.reset_request", _external=True),
+                )
+            return render_template(
+                "account/message.html",
+                title=_("Check your inbox"),
+                message=_(
+                    "We sent a message to %(email)s. Follow the link in it to confirm "
+                    "your address, then sign in.",
+                    email=form.email.data.strip(),
+                ),
+            )
+    return render_template("account/register.html", form=form)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.confirm_email(token)
+            commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            return render_template(
+                "account/message.html", title=_("Link not valid"), message=exc.detail
+            ), 400
+        flash(_("Your email address %(email)s is confirmed.", email=user.email), "success")
+        return redirect(
+            url_for("account.overview" if current_user.is_authenticated else "account.login")
+        )
+    return render_template(
+        "account/confirm.html",
+        form=form,
+        title=_("Confirm your email address"),
+        button=_("Confirm my email address"),
+    )
+
+
+@bp.post("/account/confirm/resend")
+@login_required
+@limit("5 per hour")
+def resend_confirmation():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if current_user.email_confirmed_at is None:
+        send_mail(
+            current_user,
+            "confirm_email",
+            link=url_for(
+                "account.confirm", token=accounts.confirmation_token(current_user), _external=True
+            ),
+        )
+    flash(_("We sent a new confirmation link."), "success")
+    return redirect(url_for("account.overview"))
+
+
+# ---------------------------------------------------------------------------
+# login and logout
+# ---------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limit("10 per minute", methods=["POST"])
+def login():
+    form = LoginForm()
+    nxt = _safe_next(request.values.get("next"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(nxt)
+    if form.validate_on_submit():
+        result = accounts.authenticate(form.email.data, form.password.data, ip=client_ip())
+        commit()
+        if result.locked is not None:
+            send_mail(
+                result.locked,
+                "account_locked",
+                minutes=users_settings()["lockout_minutes"],
+                reset_link=url_for("account.reset_request", _external=True),
+            )
+        if result.user is not None:
+            session.clear()  # no session fixation: a fresh session for the signed-in user
+            login_user(result.user, remember=form.remember.data)
+            return redirect(nxt)
+        if result.reason == "unconfirmed":
+            form.form_errors.append(
+                _("Confirm your email address first: follow the link we sent you.")
+            )
+        else:
+            form.form_errors.append(
+                _(
+                    "Email or password is not correct, or the account is temporarily locked "
+                    "after too many attempts."
+                )
+            )
+    return render_template("account/login.html", form=form, next=nxt)
+
+
+@bp.post("/logout")
+def logout():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    logout_user()
+    session.clear()
+    return redirect(url_for("main.index"))
+
+
+# ---------------------------------------------------------------------------
+# password reset
+# ---------------------------------------------------------------------------
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limit("5 per minute", methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        from ...core.users.service import get_by_email
+
+        email = form.email.data.strip()
+        user = get_by_email(email) if accounts.valid_email(email) else None
+        if user is not None and user.deleted_at is None and user.is_active:
+            accounts.audit("password_reset_requested", user=user, ip=client_ip())
+            commit()
+            send_mail(
+                user,
+                "reset_password",
+                link=url_for("account.reset", token=accounts.reset_token(user), _external=True),
+                hours=users_settings()["reset_token_hours"],
+            )
+        return render_template(
+            "account/message.html",
+            title=_("Check your inbox"),
+            message=_(
+                "If an account uses %(email)s, we sent it a link to choose a new password.",
+                email=email,
+            ),
+        )
+    return render_template("account/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limit("10 per minute", methods=["POST"])
+def reset(token: str):
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.reset_password(token, form.password.data, ip=client_ip())
+            commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            if "token" in exc.errors:
+                return render_template(
+                    "account/message.html", title=_("Link not valid"), message=exc.detail
+                ), 400
+            apply_errors(form, exc)
+        else:
+            send_mail(user, "password_changed")
+            flash(_("Your password was changed. Sign in with the new one."), "success")
+            return redirect(url_for("account.login"))
+    return render_template("account/reset.html", form=form)
+
+
+# ---------------------------------------------------------------------------
+# account settings
+# ---------------------------------------------------------------------------
+
+
+@bp.get("/account")
+@login_required
+def overview():
+    return render_template("account/overview.html", user=current_user)
+
+
+@bp.route("/account/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    user: User = current_user._get_current_object()
+    form = ProfileForm(obj=user)
+    locales = state(current_app).settings.site["locales"]
+    from ..i18n import locale_label
+
+    form.locale.choices = [("", _("Automatic"))] + [(c, locale_label(c)) for c in locales]
+    if request.method == "GET":
+        form.locale.data = user.locale or ""
+    if form.validate_on_submit():
+        changes = {k: getattr(form, k).data for k in ("display_name", "bio", "locale")}
+        if user.is_business:
+            changes.update({k: getattr(form, k).data for k in accounts.BUSINESS_FIELDS})
+        try:
+            accounts.update_profile(user, **changes)
+            commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            flash(_("Your profile was saved."), "success")
+            return redirect(url_for("account.profile"))
+    return render_template("account/profile.html", form=form, user=user)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limit("10 per hour", methods=["POST"])
+def change_password():
+    form = ChangePasswordForm()
+    user: User = current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(
+                user, form.current_password.data, form.password.data, ip=client_ip()
+            )
+            commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            send_mail(user, "password_changed")
+            flash(_("Your password was changed."), "success")
+            return redirect(url_for("account.overview"))
+    return render_template("account/password.html", form=form)
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@login_required
+@limit("10 per hour", methods=["POST"])
+def change_email():
+    form = ChangeEmailForm()
+    user: User = current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            change = accounts.request_email_change(
+                user, form.email.data, form.password.data, ip=client_ip()
+            )
+            commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            if change.token:
+                send_mail(
+                    change.new_email,
+                    "change_email",
+                    user=user,
+                    link=url_for(
+                        "account.confirm_email_change", token=change.token, _external=True
+                    ),
+                )
+            else:
+                send_mail(change.new_email, "email_in_use", user=user)
+            flash(_("We sent a confirmation link to %(email)s.", email=change.new_email), "success")
+            return redirect(url_for("account.overview"))
+    return render_template("account/email.html", form=form, user=user)
+
+
+@bp.route("/account/email/confirm/<token>", methods=["GET", "POST"])
+def confirm_email_change(token: str):
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.confirm_email_change(token, ip=client_ip())
+            commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            return render_template(
+                "account/message.html", title=_("Link not valid"), message=exc.detail
+            ), 400
+        flash(_("Your email address is now %(email)s.", email=user.email), "success")
+        return redirect(
+            url_for("account.overview" if current_user.is_authenticated else "account.login")
+        )
+    return render_template(
+        "account/confirm.html",
+        form=form,
+        title=_("Confirm your new email address"),
+        button=_("Use this email address"),
+    )
+
+
+@bp.get("/account/security")
+@login_required
+def security_log():
+    events = accounts.security_events(current_user._get_current_object(), limit=100)
+    return render_template("account/security.html", events=events)
+
+
+# ---------------------------------------------------------------------------
+# public profile and the dev mail outbox
+# ---------------------------------------------------------------------------
+
+
+@bp.get("/users/<int:user_id>")
+def public_profile(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None or user.deleted_at is not None or not user.is_active:
+        abort(404)
+    return render_template("account/public_profile.html", profile=user)
+
+
+@bp.get("/-/mail")
+def dev_outbox():
+    mk = state(current_app)
+    if not is_relaxed(mk.settings) or mk.settings.mail["backend"] != "file":
+        abort(404)
+    return render_template("account/outbox.html", messages=list(reversed(mail.outbox())))
