@@ -164,6 +164,7 @@ class UsersSchema(_Strict):
     confirm_token_hours = fields.Integer(load_default=48, validate=validate.Range(1, 24 * 30))
     reset_token_hours = fields.Integer(load_default=2, validate=validate.Range(1, 72))
     max_token_days = fields.Integer(load_default=365, validate=validate.Range(1, 3650))
+    avatar_max_kb = fields.Integer(load_default=2048, validate=validate.Range(16, 20480))
 
 
 class MailSchema(_Strict):
@@ -179,6 +180,13 @@ class MailSchema(_Strict):
         load_default="starttls", validate=validate.OneOf(["none", "starttls", "ssl"])
     )
     smtp_timeout = fields.Integer(load_default=10, validate=validate.Range(1, 300))
+
+
+class StorageSchema(_Strict):
+    """Uploaded files (avatars, verification documents)."""
+
+    backend = fields.String(load_default="local", validate=validate.OneOf(["local"]))
+    folder = fields.String(load_default="uploads")
 
 
 class AppSchema(_Strict):
@@ -198,6 +206,7 @@ SECTIONS: dict[str, type[Schema]] = {
     "jobs": JobsSchema,
     "users": UsersSchema,
     "mail": MailSchema,
+    "storage": StorageSchema,
 }
 
 
@@ -215,6 +224,7 @@ class Settings:
     jobs: dict[str, Any]
     users: dict[str, Any]
     mail: dict[str, Any]
+    storage: dict[str, Any]
     enabled_plugins: list[str]
     raw_plugin_sections: dict[str, dict[str, Any]]
     secret_key: str | None = None
@@ -378,6 +388,7 @@ def load_settings(
         jobs=loaded["jobs"],
         users=loaded["users"],
         mail=loaded["mail"],
+        storage=loaded["storage"],
         enabled_plugins=enabled,
         raw_plugin_sections=plugin_sections,
         secret_key=environ.get("SECRET_KEY") or None,

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from marshmallow import Schema
 
     from .core.users.models import User
+    from .core.users.profiles import ProfileSection
     from .jobs import Job
     from .web.menus import Link
 
@@ -99,6 +100,18 @@ def mk_register_jobs(app: Flask) -> list[Job]:
     Called once per app. Each job runs inside an app context on the worker
     (``marketplace-kit worker``), or immediately in tests. Names must be
     unique across the app; use the plugin name as a prefix.
+    """
+
+
+@hookspec
+def mk_register_profile_sections(app: Flask) -> list[ProfileSection]:
+    """Return :class:`marketplace_kit.core.users.profiles.ProfileSection` items.
+
+    Called once per app, the first time profiles are shown or saved. Each
+    section's marshmallow schema adds fields to the profile form, the public
+    profile (when ``public``) and ``/api/v1/me``; values are stored in
+    ``user.extended_data[section.key]``. Keys must be unique across the app
+    (use the plugin name); duplicates stop with both plugins named.
     """
 
 

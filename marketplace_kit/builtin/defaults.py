@@ -60,6 +60,7 @@ def mk_account_menu_links(user: Any) -> list[Link]:
             key="password",
         ),
         Link(label=_l("Change email"), url=url_for("account.change_email"), order=40, key="email"),
+        Link(label=_l("API tokens"), url=url_for("account.tokens"), order=50, key="tokens"),
         Link(
             label=_l("Security log"), url=url_for("account.security_log"), order=80, key="security"
         ),

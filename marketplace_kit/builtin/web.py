@@ -19,8 +19,9 @@ def mk_register_blueprints(app: Flask):
 @hookimpl(tryfirst=True)
 def mk_register_api_blueprints(app: Flask):
     from ..web.api.site import bp as site
+    from ..web.api.users import bp as users
 
-    return [site]
+    return [site, users]
 
 
 @hookimpl

@@ -186,6 +186,10 @@ def register_plugin(app: Flask) -> Iterator[Callable[[Any], Any]]:
         pm.loaded.pop(plugin_name, None)
 
 
+#: argon2 hashes are slow on purpose; tests share them across the whole run.
+_PASSWORD_HASHES: dict[str, str] = {}
+
+
 @pytest.fixture
 def user_factory(app: Flask) -> Callable[..., Any]:
     """Create committed users: ``user_factory(email=..., roles=[...], password=...)``."""
@@ -194,7 +198,7 @@ def user_factory(app: Flask) -> Callable[..., Any]:
     from ..events import commit
 
     counter = itertools.count(1)
-    hashes: dict[str, str] = {}
+    hashes = _PASSWORD_HASHES
 
     def make(**fields: Any) -> Any:
         n = next(counter)

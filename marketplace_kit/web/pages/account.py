@@ -20,12 +20,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from marshmallow import fields as mm_fields
 from wtforms import BooleanField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ...app import is_relaxed, state
 from ...core import mail
-from ...core.users import accounts
+from ...core.storage import storage
+from ...core.users import accounts, profiles
 from ...core.users.models import User
 from ...errors import ValidationError
 from ...events import commit
@@ -122,6 +125,26 @@ class ProfileForm(FlaskForm):
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
     address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=2000)])
     service_area = StringField(_l("Service area"), validators=[Optional(), Length(max=200)])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    read = BooleanField(_l("Read"), default=True)
+    write = BooleanField(_l("Write"))
+    expires_in_days = RadioField(
+        _l("Expires after"),
+        choices=[
+            ("7", _l("7 days")),
+            ("30", _l("30 days")),
+            ("90", _l("90 days")),
+            ("365", _l("1 year")),
+        ],
+        default="90",
+    )
+
+
+class AvatarForm(FlaskForm):
+    avatar = FileField(_l("Avatar image"))
 
 
 # ---------------------------------------------------------------------------
@@ -343,6 +366,47 @@ def overview():
     return render_template("account/overview.html", user=current_user)
 
 
+def _section_form_values(section: profiles.ProfileSection) -> dict[str, Any]:
+    """This section's submitted fields; empty optional fields are left out."""
+    values: dict[str, Any] = {}
+    for name, fld in section.schema().load_fields.items():
+        input_name = f"section__{section.key}__{name}"
+        if isinstance(fld, mm_fields.Boolean):
+            values[name] = input_name in request.form
+            continue
+        raw = request.form.get(input_name, "").strip()
+        if raw or fld.required:
+            values[name] = raw
+    return values
+
+
+def _section_fields(section: profiles.ProfileSection) -> list[dict[str, Any]]:
+    out = []
+    for name, fld in section.schema().load_fields.items():
+        kind = "text"
+        if isinstance(fld, mm_fields.Boolean):
+            kind = "checkbox"
+        elif isinstance(fld, mm_fields.Integer | mm_fields.Float | mm_fields.Decimal):
+            kind = "number"
+        elif isinstance(fld, mm_fields.Date):
+            kind = "date"
+        elif isinstance(fld, mm_fields.Email):
+            kind = "email"
+        elif isinstance(fld, mm_fields.Url):
+            kind = "url"
+        out.append(
+            {
+                "name": name,
+                "input": f"section__{section.key}__{name}",
+                "label": fld.metadata.get("label", name.replace("_", " ").capitalize()),
+                "description": fld.metadata.get("description"),
+                "kind": kind,
+                "required": fld.required,
+            }
+        )
+    return out
+
+
 @bp.route("/account/profile", methods=["GET", "POST"])
 @login_required
 def profile():
@@ -354,20 +418,92 @@ def profile():
     form.locale.choices = [("", _("Automatic"))] + [(c, locale_label(c)) for c in locales]
     if request.method == "GET":
         form.locale.data = user.locale or ""
+    sections = profiles.profile_sections()
+    section_errors: dict[str, list[str]] = {}
+    submitted: dict[str, dict[str, Any]] = {}
     if form.validate_on_submit():
         changes = {k: getattr(form, k).data for k in ("display_name", "bio", "locale")}
         if user.is_business:
             changes.update({k: getattr(form, k).data for k in accounts.BUSINESS_FIELDS})
+        submitted = {s.key: _section_form_values(s) for s in sections}
         try:
             accounts.update_profile(user, **changes)
+            if submitted:
+                profiles.update_sections(user, submitted)
             commit()
         except ValidationError as exc:
             db.session.rollback()
-            apply_errors(form, exc)
+            section_errors = {k: v for k, v in exc.errors.items() if "." in k}
+            core_errors = {k: v for k, v in exc.errors.items() if "." not in k}
+            if core_errors or not section_errors:
+                apply_errors(form, ValidationError(exc.detail, errors=core_errors))
         else:
             flash(_("Your profile was saved."), "success")
             return redirect(url_for("account.profile"))
-    return render_template("account/profile.html", form=form, user=user)
+    section_view = [
+        {
+            "section": s,
+            "fields": _section_fields(s),
+            "values": submitted.get(s.key, profiles.section_values(user, s)),
+        }
+        for s in sections
+    ]
+    return render_template(
+        "account/profile.html",
+        form=form,
+        user=user,
+        avatar_form=AvatarForm(),
+        sections=section_view,
+        section_errors=section_errors,
+    )
+
+
+@bp.post("/account/avatar")
+@login_required
+@limit("30 per hour")
+def upload_avatar():
+    form = AvatarForm()
+    user: User = current_user._get_current_object()
+    if not form.validate_on_submit():
+        abort(400)
+    upload = request.files.get("avatar")
+    data = upload.read() if upload else b""
+    try:
+        profiles.set_avatar(user, data)
+        commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        for msg in exc.errors.get("avatar", [exc.detail]):
+            flash(msg, "error")
+        return redirect(url_for("account.profile")), 303
+    flash(_("Your avatar was saved."), "success")
+    return redirect(url_for("account.profile")), 303
+
+
+@bp.post("/account/avatar/remove")
+@login_required
+def remove_avatar():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    profiles.remove_avatar(current_user._get_current_object())
+    commit()
+    flash(_("Your avatar was removed."), "success")
+    return redirect(url_for("account.profile")), 303
+
+
+@bp.get("/media/avatars/<name>")
+def avatar(name: str):
+    from flask import Response
+
+    data = storage().read(f"avatars/{name}")
+    kind = profiles.image_type(data or b"")
+    if data is None or kind is None:
+        abort(404)
+    resp = Response(data, mimetype=profiles.IMAGE_TYPES[kind])
+    resp.headers["Cache-Control"] = "public, max-age=86400"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'"
+    return resp
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -448,6 +584,51 @@ def confirm_email_change(token: str):
     )
 
 
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    from ...core.users import tokens as token_service
+    from ..api.users import _create
+
+    user: User = current_user._get_current_object()
+    form = TokenForm()
+    if form.validate_on_submit():
+        scopes = [s for s in ("read", "write") if getattr(form, s).data]
+        try:
+            token, secret = _create(
+                user,
+                {
+                    "name": form.name.data,
+                    "scopes": scopes,
+                    "expires_in_days": int(form.expires_in_days.data),
+                },
+                client_ip(),
+            )
+        except ValidationError as exc:
+            errors = dict(exc.errors)
+            if "scopes" in errors:
+                errors["read"] = [_("Choose at least one scope.")]
+                errors.pop("scopes")
+            apply_errors(form, ValidationError(exc.detail, errors=errors))
+        else:
+            return render_template("account/token_created.html", token=token, secret=secret)
+    return render_template("account/tokens.html", form=form, tokens=token_service.tokens_of(user))
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    from ...core.users import tokens as token_service
+
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    token = token_service.revoke(current_user._get_current_object(), token_id, ip=client_ip())
+    commit()
+    flash(_("The token %(name)s was revoked.", name=token.name), "success")
+    return redirect(url_for("account.tokens")), 303
+
+
 @bp.get("/account/security")
 @login_required
 def security_log():
@@ -465,7 +646,9 @@ def public_profile(user_id: int):
     user = db.session.get(User, user_id)
     if user is None or user.deleted_at is not None or not user.is_active:
         abort(404)
-    return render_template("account/public_profile.html", profile=user)
+    return render_template(
+        "account/public_profile.html", profile=user, sections=profiles.public_sections(user)
+    )
 
 
 @bp.get("/-/mail")
