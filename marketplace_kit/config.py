@@ -182,6 +182,67 @@ class MailSchema(_Strict):
     smtp_timeout = fields.Integer(load_default=10, validate=validate.Range(1, 300))
 
 
+class VerificationFieldSchema(_Strict):
+    name = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"))
+    label = fields.String(required=True, validate=validate.Length(1, 200))
+    required = fields.Boolean(load_default=True)
+    document = fields.Boolean(load_default=False)
+
+
+def _default_identity_fields() -> list[dict[str, Any]]:
+    return [
+        {"name": "full_name", "label": "Full legal name", "required": True, "document": False},
+        {"name": "date_of_birth", "label": "Date of birth", "required": True, "document": False},
+        {
+            "name": "id_document",
+            "label": "Photo or scan of an ID document",
+            "required": True,
+            "document": True,
+        },
+    ]
+
+
+def _default_business_fields() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "legal_name",
+            "label": "Registered company name",
+            "required": True,
+            "document": False,
+        },
+        {
+            "name": "registration_number",
+            "label": "Registration number",
+            "required": True,
+            "document": False,
+        },
+        {
+            "name": "registration_document",
+            "label": "Certificate of registration",
+            "required": True,
+            "document": True,
+        },
+    ]
+
+
+class VerificationSchema(_Strict):
+    """Identity and business verification, and what requires it."""
+
+    identity_level = fields.Integer(load_default=1, validate=validate.Range(1, 100))
+    business_level = fields.Integer(load_default=2, validate=validate.Range(1, 100))
+    identity_fields = fields.List(
+        fields.Nested(VerificationFieldSchema), load_default=_default_identity_fields
+    )
+    business_fields = fields.List(
+        fields.Nested(VerificationFieldSchema), load_default=_default_business_fields
+    )
+    document_max_kb = fields.Integer(load_default=5120, validate=validate.Range(16, 51200))
+    #: minimum verification level for these actions (0: no verification needed)
+    publish_listings = fields.Integer(load_default=0, validate=validate.Range(0, 100))
+    accept_orders = fields.Integer(load_default=0, validate=validate.Range(0, 100))
+    payouts = fields.Integer(load_default=0, validate=validate.Range(0, 100))
+
+
 class StorageSchema(_Strict):
     """Uploaded files (avatars, verification documents)."""
 
@@ -207,6 +268,7 @@ SECTIONS: dict[str, type[Schema]] = {
     "users": UsersSchema,
     "mail": MailSchema,
     "storage": StorageSchema,
+    "verification": VerificationSchema,
 }
 
 
@@ -225,6 +287,7 @@ class Settings:
     users: dict[str, Any]
     mail: dict[str, Any]
     storage: dict[str, Any]
+    verification: dict[str, Any]
     enabled_plugins: list[str]
     raw_plugin_sections: dict[str, dict[str, Any]]
     secret_key: str | None = None
@@ -389,6 +452,7 @@ def load_settings(
         users=loaded["users"],
         mail=loaded["mail"],
         storage=loaded["storage"],
+        verification=loaded["verification"],
         enabled_plugins=enabled,
         raw_plugin_sections=plugin_sections,
         secret_key=environ.get("SECRET_KEY") or None,

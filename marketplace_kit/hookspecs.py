@@ -25,8 +25,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from flask import Blueprint, Flask, Request
     from marshmallow import Schema
 
-    from .core.users.models import User
+    from .core.users.models import User, VerificationRequest
     from .core.users.profiles import ProfileSection
+    from .core.users.verification import VerificationField
     from .jobs import Job
     from .web.menus import Link
 
@@ -112,6 +113,18 @@ def mk_register_profile_sections(app: Flask) -> list[ProfileSection]:
     profile (when ``public``) and ``/api/v1/me``; values are stored in
     ``user.extended_data[section.key]``. Keys must be unique across the app
     (use the plugin name); duplicates stop with both plugins named.
+    """
+
+
+@hookspec
+def mk_register_verification_fields(app: Flask) -> list[VerificationField]:
+    """Return :class:`marketplace_kit.core.users.verification.VerificationField` items.
+
+    Called once per app, the first time a verification form is shown or
+    submitted. Each field is added to its ``kind`` (``"identity"`` or
+    ``"business"``) after the fields of ``[verification]``; ``document``
+    fields are file uploads (PDF or image). A name already used by the
+    config or another plugin stops with both named.
     """
 
 
@@ -213,6 +226,16 @@ def mk_user_registered(user: User) -> None:
 
     The object is detached from the finished transaction; re-load it in a
     new session to change it.
+    """
+
+
+@hookspec
+def mk_verification_decided(request: VerificationRequest, user: User) -> None:
+    """An operator approved or rejected a verification request (after commit, once).
+
+    ``request.status`` is ``"approved"`` or ``"rejected"`` (with
+    ``request.reason``); ``user.verification_level`` is the level after the
+    decision. Both objects are detached from the finished transaction.
     """
 
 

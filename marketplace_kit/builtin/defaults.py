@@ -46,6 +46,16 @@ def mk_main_menu_links(user: Any) -> list[Link]:
     return [Link(label=_l("Home"), url="/", order=0, key="home")]
 
 
+def _operator_link(user: Any) -> list[Link]:
+    from flask import url_for
+
+    from ..core.access import can
+
+    if can(user, "operator.console"):
+        return [Link(label=_l("Operator console"), url=url_for("operator.index"), order=90)]
+    return []
+
+
 @hookimpl
 def mk_account_menu_links(user: Any) -> list[Link]:
     from flask import url_for
@@ -60,8 +70,15 @@ def mk_account_menu_links(user: Any) -> list[Link]:
             key="password",
         ),
         Link(label=_l("Change email"), url=url_for("account.change_email"), order=40, key="email"),
+        Link(
+            label=_l("Verification"),
+            url=url_for("account.verification"),
+            order=45,
+            key="verification",
+        ),
         Link(label=_l("API tokens"), url=url_for("account.tokens"), order=50, key="tokens"),
         Link(
             label=_l("Security log"), url=url_for("account.security_log"), order=80, key="security"
         ),
+        *_operator_link(user),
     ]

@@ -12,16 +12,18 @@ from ..hookspecs import hookimpl
 def mk_register_blueprints(app: Flask):
     from ..web.pages.account import bp as account
     from ..web.pages.main import bp as main
+    from ..web.pages.operator import bp as operator
 
-    return [main, account]
+    return [main, account, operator]
 
 
 @hookimpl(tryfirst=True)
 def mk_register_api_blueprints(app: Flask):
+    from ..web.api.operator import bp as verification
     from ..web.api.site import bp as site
     from ..web.api.users import bp as users
 
-    return [site, users]
+    return [site, users, verification]
 
 
 @hookimpl

@@ -426,3 +426,22 @@ def security_events(user: User | None = None, limit: int = 200) -> list[Security
     if user is not None:
         query = query.where(SecurityEvent.user_id == user.id)
     return list(db.session.scalars(query))
+
+
+def set_roles(operator: User, user: User, roles: list[str], *, ip: str | None = None) -> User:
+    """Give ``user`` exactly ``roles`` (operator roles); admins only; audited."""
+    from ..access import require
+    from .models import OPERATOR_ROLES
+
+    require(operator, "operator.manage_roles", user)
+    roles = sorted(set(roles))
+    bad = [r for r in roles if r not in OPERATOR_ROLES]
+    if bad:
+        raise ValidationError(errors={"roles": [str(_l("Unknown role: %(r)s", r=", ".join(bad)))]})
+    if operator.id == user.id and "admin" not in roles:
+        raise ValidationError(errors={"roles": [str(_l("You cannot remove your own admin role."))]})
+    old = sorted(user.roles or [])
+    if old != roles:
+        user.roles = roles
+        audit("role_changed", user=user, actor=operator, ip=ip, old=old, new=roles)
+    return user

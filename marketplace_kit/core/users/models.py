@@ -123,3 +123,27 @@ class SecurityEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     ip: Mapped[str | None] = mapped_column(String(45))
     detail: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+
+class VerificationRequest(TimestampMixin, db.Model):
+    """A user's request for identity or business verification, reviewed by an operator.
+
+    ``data`` holds the submitted fields, ``documents`` maps a field name to
+    ``{"key": storage key, "type": mime type, "size": bytes}``. ``level`` is the
+    verification level an approval grants.
+    """
+
+    __tablename__ = "verification_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    level: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    data: Mapped[dict] = mapped_column(JSONType, default=dict)
+    documents: Mapped[dict] = mapped_column(JSONType, default=dict)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

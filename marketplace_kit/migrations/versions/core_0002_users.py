@@ -2,7 +2,7 @@
 
 Revision ID: core_0002
 Revises: core_0001
-Create Date: 2026-11-22 04:29:31.191813
+Create Date: 2026-11-22 04:43:53.748626
 """
 
 from alembic import op
@@ -50,6 +50,50 @@ def upgrade():
         )
         batch_op.create_index(batch_op.f("ix_security_events_kind"), ["kind"], unique=False)
         batch_op.create_index(batch_op.f("ix_security_events_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "verification_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column(
+            "data",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "documents",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("reviewer_id", sa.Integer(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("decided_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["reviewer_id"],
+            ["users.id"],
+            name=op.f("fk_verification_requests_reviewer_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_verification_requests_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_verification_requests")),
+    )
+    with op.batch_alter_table("verification_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_verification_requests_status"), ["status"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_verification_requests_user_id"), ["user_id"], unique=False
+        )
 
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(
@@ -124,6 +168,11 @@ def downgrade():
         batch_op.drop_column("password_changed_at")
         batch_op.drop_column("email_confirmed_at")
 
+    with op.batch_alter_table("verification_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_verification_requests_user_id"))
+        batch_op.drop_index(batch_op.f("ix_verification_requests_status"))
+
+    op.drop_table("verification_requests")
     with op.batch_alter_table("security_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_security_events_user_id"))
         batch_op.drop_index(batch_op.f("ix_security_events_kind"))

@@ -30,7 +30,8 @@ from ...core import mail
 from ...core.storage import storage
 from ...core.users import accounts, profiles
 from ...core.users.models import User
-from ...errors import ValidationError
+from ...core.users.verification import level_label
+from ...errors import Conflict, ValidationError
 from ...events import commit
 from ...extensions import db
 from ..forms import apply_errors
@@ -629,6 +630,54 @@ def revoke_token(token_id: int):
     return redirect(url_for("account.tokens")), 303
 
 
+@bp.route("/account/verification", methods=["GET", "POST"])
+@login_required
+@limit("20 per hour", methods=["POST"])
+def verification():
+    from ...core.users import verification as vsvc
+
+    user: User = current_user._get_current_object()
+    errors: dict[str, list[str]] = {}
+    submitted_kind = None
+    if request.method == "POST":
+        form = ConfirmForm()
+        if not form.validate_on_submit():
+            abort(400)
+        submitted_kind = request.form.get("kind", "")
+        files = {name: f.read() for name, f in request.files.items()}
+        try:
+            vsvc.submit(user, submitted_kind, request.form.to_dict(), files, ip=client_ip())
+            commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = {k: [str(m) for m in v] for k, v in exc.errors.items()} or {"_": [exc.detail]}
+        except Conflict as exc:
+            db.session.rollback()
+            errors = {"_": [exc.detail]}
+        else:
+            flash(_("Your request was sent. An operator will review it."), "success")
+            return redirect(url_for("account.verification")), 303
+    kinds = [
+        {
+            "kind": k,
+            "fields": vsvc.fields_for(k),
+            "level": vsvc.level_of(k),
+            "pending": any(r.kind == k and r.status == "pending" for r in vsvc.requests_of(user)),
+        }
+        for k in vsvc.kinds_for(user)
+    ]
+    return render_template(
+        "account/verification.html",
+        user=user,
+        kinds=kinds,
+        requests=vsvc.requests_of(user),
+        errors=errors,
+        submitted_kind=submitted_kind,
+        values=request.form if request.method == "POST" else {},
+        level_label=vsvc.level_label,
+    ), (200 if not errors else 422)
+
+
 @bp.get("/account/security")
 @login_required
 def security_log():
@@ -647,7 +696,10 @@ def public_profile(user_id: int):
     if user is None or user.deleted_at is not None or not user.is_active:
         abort(404)
     return render_template(
-        "account/public_profile.html", profile=user, sections=profiles.public_sections(user)
+        "account/public_profile.html",
+        profile=user,
+        sections=profiles.public_sections(user),
+        verification_label=level_label,
     )
 
 
