@@ -215,6 +215,16 @@ def mk_extra_template_vars(template_name: str, user: User | None) -> dict[str, A
     """
 
 
+@hookspec
+def mk_user_data_export(user: User) -> dict[str, Any] | None:
+    """Return this plugin's data about ``user`` for their personal data export.
+
+    Called when a user downloads their data (page or API). Return a dict with
+    one top-level key (your plugin name) of JSON-serialisable values; the
+    dicts of all plugins are merged under ``"plugins"`` in the export.
+    """
+
+
 # ---------------------------------------------------------------------------
 # Phase 3: events, called after the database transaction committed
 # ---------------------------------------------------------------------------
@@ -236,6 +246,16 @@ def mk_verification_decided(request: VerificationRequest, user: User) -> None:
     ``request.status`` is ``"approved"`` or ``"rejected"`` (with
     ``request.reason``); ``user.verification_level`` is the level after the
     decision. Both objects are detached from the finished transaction.
+    """
+
+
+@hookspec
+def mk_user_deleted(user: User) -> None:
+    """A user deleted their account (called after commit, once).
+
+    The core already anonymised the ``users`` row (it stays, so references
+    keep their integrity). Erase or anonymise the personal data your plugin
+    keeps about ``user`` (``user.id`` still identifies them), and commit.
     """
 
 

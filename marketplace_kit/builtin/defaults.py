@@ -80,5 +80,12 @@ def mk_account_menu_links(user: Any) -> list[Link]:
         Link(
             label=_l("Security log"), url=url_for("account.security_log"), order=80, key="security"
         ),
+        Link(label=_l("Download my data"), url=url_for("account.export"), order=85, key="export"),
+        Link(
+            label=_l("Delete my account"),
+            url=url_for("account.delete_account"),
+            order=89,
+            key="delete",
+        ),
         *_operator_link(user),
     ]

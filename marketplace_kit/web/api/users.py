@@ -235,3 +235,34 @@ def revoke_token(token_id: int):
     user = api_user("write")
     token_service.revoke(user, token_id, ip=request.remote_addr)
     commit()
+
+
+class DeleteMeSchema(Schema):
+    password = fields.String(required=True, load_only=True)
+
+
+@bp.route("/me/export")
+@bp.doc(security=BEARER)
+@bp.response(200)
+def export_me():
+    """Everything kept about the user, as JSON (the same as the page's download)."""
+    from ...core.users.privacy import export_data
+
+    return export_data(api_user("read"))
+
+
+@bp.route("/me", methods=["DELETE"])
+@bp.doc(security=BEARER)
+@bp.arguments(DeleteMeSchema)
+@bp.response(204)
+def delete_me(data: dict[str, Any]):
+    """Delete the account: personal data is erased; needs the password."""
+    from ...core.users.privacy import delete_account
+
+    user = api_user("write")
+    try:
+        delete_account(user, data["password"], ip=request.remote_addr)
+        commit()
+    except ValidationError:
+        db.session.rollback()
+        raise

@@ -144,6 +144,14 @@ class TokenForm(FlaskForm):
     )
 
 
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[DataRequired()])
+    confirm = BooleanField(
+        _l("I understand that my account and personal data will be erased."),
+        validators=[DataRequired()],
+    )
+
+
 class AvatarForm(FlaskForm):
     avatar = FileField(_l("Avatar image"))
 
@@ -676,6 +684,48 @@ def verification():
         values=request.form if request.method == "POST" else {},
         level_label=vsvc.level_label,
     ), (200 if not errors else 422)
+
+
+@bp.get("/account/export")
+@login_required
+def export():
+    import json
+
+    from flask import Response
+
+    from ...core.users.privacy import export_data
+
+    user: User = current_user._get_current_object()
+    body = json.dumps(export_data(user), ensure_ascii=False, indent=2, default=str)
+    resp = Response(body, mimetype="application/json")
+    resp.headers["Content-Disposition"] = f'attachment; filename="account-{user.id}.json"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+@limit("10 per hour", methods=["POST"])
+def delete_account():
+    from ...core.users.privacy import delete_account as delete
+
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            delete(current_user._get_current_object(), form.password.data, ip=client_ip())
+            commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            logout_user()
+            session.clear()
+            return render_template(
+                "account/message.html",
+                title=_("Your account was deleted"),
+                message=_("Your personal data was erased. Thank you for having been with us."),
+            )
+    return render_template("account/delete.html", form=form)
 
 
 @bp.get("/account/security")
