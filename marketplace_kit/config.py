@@ -165,6 +165,15 @@ class UsersSchema(_Strict):
     reset_token_hours = fields.Integer(load_default=2, validate=validate.Range(1, 72))
     max_token_days = fields.Integer(load_default=365, validate=validate.Range(1, 3650))
     avatar_max_kb = fields.Integer(load_default=2048, validate=validate.Range(16, 20480))
+    #: only signed-in users see pages and the API (login, registration and reset stay open)
+    private = fields.Boolean(load_default=False)
+    #: registration needs an invitation sent by an operator
+    invite_only = fields.Boolean(load_default=False)
+    #: when set, only addresses in these domains may register (invitations excepted)
+    allowed_email_domains = fields.List(
+        fields.String(validate=validate.Regexp(r"^[a-z0-9.-]+\.[a-z]{2,}$")), load_default=list
+    )
+    invitation_days = fields.Integer(load_default=14, validate=validate.Range(1, 365))
 
 
 class MailSchema(_Strict):

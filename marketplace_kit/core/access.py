@@ -24,6 +24,7 @@ OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
     "operator.view_audit": ("support",),
     "operator.moderate": ("moderator",),
     "operator.finance": ("finance",),
+    "operator.invite": ("support",),
 }
 
 #: user action -> ``[verification]`` key holding the minimum level it needs.

@@ -77,6 +77,7 @@ def test_every_users_endpoint_is_classified(app):
         "operator.verification_detail",
         "operator.verification_document",
         "operator.audit_log",
+        "operator.invitations",
         "api_verification.queue",
         "api_verification.decide",
         "api_verification.put_roles",
@@ -137,6 +138,7 @@ def test_second_user_cannot_reach_first_users_data(client, user_factory, api_tok
         f"/operator/verification/{req.id}",
         f"/operator/verification/{req.id}/documents/id_document",
         "/operator/audit",
+        "/operator/invitations",
     ):
         assert client.get(url).status_code == 403, url
     assert client.submit(f"/operator/users/{bob.id}", {"roles": ["admin"]}).status_code == 403

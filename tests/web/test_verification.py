@@ -122,7 +122,10 @@ def test_business_kind_only_for_business_accounts(client, user_factory):
     ("roles", "allowed"),
     [
         ([], set()),
-        (["support"], {"operator.console", "operator.view_users", "operator.view_audit"}),
+        (
+            ["support"],
+            {"operator.console", "operator.view_users", "operator.view_audit", "operator.invite"},
+        ),
         (
             ["moderator"],
             {

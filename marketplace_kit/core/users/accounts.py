@@ -168,6 +168,7 @@ def register(
     account_type: str = "individual",
     locale: str | None = None,
     ip: str | None = None,
+    invitation: str | None = None,
     **business: Any,
 ) -> Registration:
     errors: dict[str, list[str]] = {}
@@ -192,6 +193,19 @@ def register(
     unknown = set(business) - set(BUSINESS_FIELDS)
     if unknown:
         raise TypeError(f"unknown registration fields: {sorted(unknown)}")
+    from . import invitations
+
+    invite = None
+    if "email" not in errors:
+        if invitation:
+            try:
+                invite = invitations.check(invitation, email)
+            except ValidationError as exc:
+                errors.update(exc.errors)
+        elif _settings()["invite_only"]:
+            errors["invitation"] = [str(_l("Registration is by invitation only."))]
+        elif not invitations.domain_allowed(email):
+            errors["email"] = [str(_l("Registration is open to members' email domains only."))]
     if errors:
         raise ValidationError(str(_l("Please correct the marked fields.")), errors=errors)
     existing = get_by_email(email)
@@ -209,7 +223,9 @@ def register(
         for key, value in extra.items():
             setattr(user, key, value)
     user.password_changed_at = utcnow()
-    audit("register", user=user, actor=user, ip=ip)
+    if invite is not None:
+        invitations.accept(invite, user)
+    audit("register", user=user, actor=user, ip=ip, invited=invite is not None or None)
     return Registration(user=user)
 
 

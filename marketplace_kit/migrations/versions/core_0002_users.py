@@ -2,7 +2,7 @@
 
 Revision ID: core_0002
 Revises: core_0001
-Create Date: 2026-11-22 04:43:53.748626
+Create Date: 2026-11-22 04:49:49.025947
 """
 
 from alembic import op
@@ -17,6 +17,35 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table(
+        "invitations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("inviter_id", sa.Integer(), nullable=True),
+        sa.Column("expires_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("accepted_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("accepted_user_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["accepted_user_id"],
+            ["users.id"],
+            name=op.f("fk_invitations_accepted_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["inviter_id"],
+            ["users.id"],
+            name=op.f("fk_invitations_inviter_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_invitations")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_invitations_token_hash")),
+    )
+    with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_invitations_email"), ["email"], unique=False)
+
     op.create_table(
         "security_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -179,3 +208,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_security_events_created_at"))
 
     op.drop_table("security_events")
+    with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_invitations_email"))
+
+    op.drop_table("invitations")

@@ -22,7 +22,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from marshmallow import fields as mm_fields
-from wtforms import BooleanField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from ...app import is_relaxed, state
@@ -84,6 +91,7 @@ class RegisterForm(FlaskForm):
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
     address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=2000)])
     service_area = StringField(_l("Service area"), validators=[Optional(), Length(max=200)])
+    invitation = HiddenField()
 
 
 class LoginForm(FlaskForm):
@@ -169,6 +177,22 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("account.overview"))
     form = RegisterForm()
+    if request.method == "GET":
+        form.invitation.data = request.args.get("invite", "")
+        from ...core.users import invitations
+
+        invite = invitations.find(form.invitation.data)
+        if invite is not None:
+            form.email.data = invite.email
+    if users_settings()["invite_only"] and not form.invitation.data:
+        return render_template(
+            "account/message.html",
+            title=_("Registration is by invitation only"),
+            message=_(
+                "Ask an operator of %(site)s for an invitation.",
+                site=state(current_app).settings.site["name"],
+            ),
+        )
     if form.validate_on_submit():
         business = {k: getattr(form, k).data for k in accounts.BUSINESS_FIELDS}
         try:
@@ -179,6 +203,7 @@ def register():
                 account_type=form.account_type.data,
                 locale=_locale(),
                 ip=client_ip(),
+                invitation=form.invitation.data or None,
                 **business,
             )
             commit()
@@ -186,6 +211,15 @@ def register():
             db.session.rollback()
             apply_errors(form, exc)
         else:
+            if result.user is not None and result.user.email_confirmed_at is not None:
+                commit()
+                session.clear()
+                login_user(result.user)
+                flash(
+                    _("Welcome to %(site)s!", site=state(current_app).settings.site["name"]),
+                    "success",
+                )
+                return redirect(url_for("account.overview"))
             if result.user is not None:
                 send_mail(
                     result.user,
@@ -759,3 +793,41 @@ def dev_outbox():
     if not is_relaxed(mk.settings) or mk.settings.mail["backend"] != "file":
         abort(404)
     return render_template("account/outbox.html", messages=list(reversed(mail.outbox())))
+
+
+#: endpoints anonymous visitors may reach on a private marketplace
+PRIVATE_OPEN_ENDPOINTS = {
+    "account.login",
+    "account.register",
+    "account.confirm",
+    "account.reset_request",
+    "account.reset",
+    "account.confirm_email_change",
+    "main.healthz",
+    "main.theme_css",
+    "main.set_locale",
+    "static",
+    "plugin_static",
+}
+
+
+def install_private_mode(app: Any) -> None:
+    """On a private marketplace (``[users] private``) only signed-in users see pages and API."""
+    if not state(app).settings.users["private"]:
+        return
+
+    @app.before_request
+    def private_marketplace():
+        endpoint = request.endpoint or ""
+        if endpoint in PRIVATE_OPEN_ENDPOINTS:
+            return None
+        if request.path.startswith("/api/"):
+            if request.path.endswith("/openapi.json"):
+                return None
+            from ..api.auth import api_user
+
+            api_user("read")  # 401 without a usable token
+            return None
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        return None

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -168,3 +178,40 @@ def audit_log():
     if user_id.isdigit():
         query = query.where(SecurityEvent.user_id == int(user_id))
     return render_template("operator/audit.html", events=list(db.session.scalars(query)), kind=kind)
+
+
+@bp.route("/invitations", methods=["GET", "POST"])
+@login_required
+def invitations():
+    from flask_babel import get_locale
+
+    from ...app import state
+    from ...core import mail
+    from ...core.users import invitations as isvc
+
+    me = _me()
+    require(me, "operator.invite")
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        _check_csrf()
+        try:
+            invitation, secret = isvc.create_invitation(
+                me, request.form.get("email", ""), ip=request.remote_addr
+            )
+            commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            mail.send(
+                invitation.email,
+                "invitation",
+                locale=str(get_locale()),
+                site=state(current_app).settings.site,
+                inviter=me,
+                link=url_for("account.register", invite=secret, _external=True),
+                days=state(current_app).settings.users["invitation_days"],
+            )
+            flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
+            return redirect(url_for("operator.invitations")), 303
+    return render_template("operator/invitations.html", invitations=isvc.recent(), errors=errors)
