@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
@@ -37,10 +39,13 @@ def mk_configure(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to see this page.")
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
+    def load_user(session_id: str) -> User | None:
+        user_id, _, fingerprint = session_id.partition(".")
         if not user_id.isdigit():
             return None
         user = db.session.get(User, int(user_id))
+        if user is None or not hmac.compare_digest(fingerprint, user.session_fingerprint):
+            return None
         if user is None or not user.is_active or user.deleted_at is not None:
             return None
         return user

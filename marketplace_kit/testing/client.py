@@ -26,7 +26,7 @@ class MarketplaceClient(FlaskClient):
     def login(self, user: Any) -> None:
         """Start a session for ``user`` without going through the login form."""
         with self.session_transaction() as sess:
-            sess["_user_id"] = str(user.id)
+            sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
 
     def logout(self) -> None:

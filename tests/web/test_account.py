@@ -394,3 +394,28 @@ def test_login_and_reset_are_rate_limited(app_factory, monkeypatch):
     codes = [client.submit("/reset", {"email": "a@example.com"}).status_code for _ in range(6)]
     assert codes[:5] == [200] * 5 and codes[5] == 429
     assert client.get("/login").status_code == 200  # GET is not limited
+
+
+def test_password_change_ends_other_sessions(app, user_factory):
+    user = user_factory()
+    laptop, phone = app.test_client(), app.test_client()
+    laptop.login(user)
+    phone.login(user)
+    assert phone.get("/account").status_code == 200
+    resp = laptop.submit(
+        "/account/password",
+        {"current_password": "correct horse battery staple", "password": GOOD},
+    )
+    assert resp.status_code == 302
+    assert laptop.get("/account").status_code == 200  # the session that changed it goes on
+    assert phone.get("/account").status_code == 302  # the other one is signed out
+
+
+def test_forged_session_id_is_refused(client, user_factory):
+    user = user_factory()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = str(user.id)  # no fingerprint
+    assert client.get("/account").status_code == 302
+    with client.session_transaction() as sess:
+        sess["_user_id"] = f"{user.id}.0000000000000000"
+    assert client.get("/account").status_code == 302

@@ -61,7 +61,14 @@ class User(TimestampMixin, db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """``<id>.<fingerprint>``: changing the password ends every other session."""
+        return f"{self.id}.{self.session_fingerprint}"
+
+    @property
+    def session_fingerprint(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(f"session|{self.password_hash}".encode()).hexdigest()[:16]
 
     # roles -------------------------------------------------------------------
     @property

@@ -565,6 +565,7 @@ def change_password():
             db.session.rollback()
             apply_errors(form, exc)
         else:
+            login_user(user)  # this session goes on; every other one ends
             send_mail(user, "password_changed")
             flash(_("Your password was changed."), "success")
             return redirect(url_for("account.overview"))
