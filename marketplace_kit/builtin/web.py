@@ -21,11 +21,12 @@ def mk_register_blueprints(app: Flask):
 
 @hookimpl(tryfirst=True)
 def mk_register_api_blueprints(app: Flask):
+    from ..web.api.accounts import bp as auth
     from ..web.api.operator import bp as verification
     from ..web.api.site import bp as site
     from ..web.api.users import bp as users
 
-    return [site, users, verification]
+    return [site, auth, users, verification]
 
 
 @hookimpl

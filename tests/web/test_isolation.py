@@ -14,7 +14,7 @@ from marketplace_kit.core.users.models import ApiToken, User, VerificationReques
 from marketplace_kit.extensions import db
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-BLUEPRINTS = ("account", "operator", "api_users", "api_verification")
+BLUEPRINTS = ("account", "operator", "api_accounts", "api_users", "api_verification")
 
 #: endpoints that belong to nobody (public pages, signed-link flows, dev tools)
 PUBLIC = {
@@ -29,6 +29,11 @@ PUBLIC = {
     "account.public_profile",
     "account.dev_outbox",
     "api_users.get_user",
+    "api_accounts.register",
+    "api_accounts.confirm_email",
+    "api_accounts.password_reset",
+    "api_accounts.password_reset_confirm",
+    "api_accounts.sign_in",
 }
 #: pages about "me" (no id in the URL): checked for leaks of the first user's data
 ME_PAGES = {

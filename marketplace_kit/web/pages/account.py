@@ -823,7 +823,7 @@ def install_private_mode(app: Any) -> None:
         if endpoint in PRIVATE_OPEN_ENDPOINTS:
             return None
         if request.path.startswith("/api/"):
-            if request.path.endswith("/openapi.json"):
+            if request.path.endswith("/openapi.json") or endpoint.startswith("api_accounts."):
                 return None
             from ..api.auth import api_user
 
