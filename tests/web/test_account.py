@@ -419,3 +419,12 @@ def test_forged_session_id_is_refused(client, user_factory):
     with client.session_transaction() as sess:
         sess["_user_id"] = f"{user.id}.0000000000000000"
     assert client.get("/account").status_code == 302
+
+
+def test_overview_shows_status(client, user_factory):
+    user = user_factory(verification_level=2)
+    client.login(user)
+    page = client.get("/account").text
+    assert "Verified business" in page and "Send the confirmation link again" in page
+    assert client.submit("/account/confirm/resend").status_code == 302
+    assert mail.outbox()[-1].template == "confirm_email"

@@ -240,3 +240,49 @@ def test_api_password_change(client, user_factory, api_token_factory):
         headers=auth(token),
     )
     assert ok.status_code == 204
+
+
+def test_api_profile_sections(skills_app):
+    from marketplace_kit.core.users.service import create_user
+    from marketplace_kit.core.users.tokens import create_token
+    from marketplace_kit.events import commit
+
+    user = create_user("api-sk@example.com", "Sk")
+    commit()
+    _t, secret = create_token(user, "t", ["read", "write"])
+    commit()
+    client = skills_app.test_client()
+    headers = {"Authorization": f"Bearer {secret}"}
+    bad = client.patch(
+        "/api/v1/me",
+        json={"sections": {"skills": {"headline": "x", "years": 200}}},
+        headers=headers,
+    )
+    assert bad.status_code == 422 and "skills.years" in bad.json["errors"]
+    unknown = client.patch("/api/v1/me", json={"sections": {"nope": {}}}, headers=headers)
+    assert unknown.status_code == 422
+    ok = client.patch(
+        "/api/v1/me",
+        json={"display_name": "Skilled", "sections": {"skills": {"headline": "Tiler", "years": 3}}},
+        headers=headers,
+    )
+    assert ok.status_code == 200
+    assert ok.json["sections"]["skills"] == {"headline": "Tiler", "years": 3}
+    public = client.get(f"/api/v1/users/{user.id}").json
+    assert public["sections"] == {"skills": {"headline": "Tiler", "years": 3}}
+
+
+def test_openapi_documents_the_users_api(client):
+    spec = client.get("/api/v1/openapi.json").json
+    for path in (
+        "/api/v1/me",
+        "/api/v1/me/avatar",
+        "/api/v1/tokens",
+        "/api/v1/tokens/{token_id}",
+        "/api/v1/auth/register",
+        "/api/v1/auth/tokens",
+        "/api/v1/operator/verification",
+        "/api/v1/operator/audit",
+    ):
+        assert path in spec["paths"], path
+    assert spec["paths"]["/api/v1/me"]["get"]["security"] == [{"bearerAuth": []}]

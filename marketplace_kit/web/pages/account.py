@@ -406,7 +406,9 @@ def reset(token: str):
 @bp.get("/account")
 @login_required
 def overview():
-    return render_template("account/overview.html", user=current_user)
+    return render_template(
+        "account/overview.html", user=current_user, verification_label=level_label
+    )
 
 
 def _section_form_values(section: profiles.ProfileSection) -> dict[str, Any]:
