@@ -30,6 +30,14 @@ def mk_register_api_blueprints(app: Flask):
 
 
 @hookimpl
+def mk_register_jobs(app: Flask):
+    from ..core.mail import DELIVER_JOB, deliver
+    from ..jobs import Job
+
+    return [Job(name=DELIVER_JOB, func=deliver, retries=5, retry_delay=60)]
+
+
+@hookimpl
 def mk_configure(app: Flask) -> None:
     from ..core.users.models import User
     from ..extensions import db, login_manager

@@ -8,7 +8,8 @@ template. Backends, chosen by ``[mail] backend``:
   file into ``<instance>/<outbox_folder>/``; :func:`outbox` reads them back and
   the dev page ``/-/mail`` lists them.
 * ``smtp`` sends through ``[mail] smtp_*`` with the ``SMTP_PASSWORD``
-  environment variable.
+  environment variable, from the background worker (job ``core.mail_deliver``,
+  retried 5 times a minute apart).
 """
 
 from __future__ import annotations
@@ -69,10 +70,22 @@ def send(to: str, template: str, *, locale: str | None = None, **context: Any) -
         to=to, subject=subject, body=body, sender=settings["from_address"], template=template
     )
     if settings["backend"] == "smtp":
-        _send_smtp(message, settings)
+        # SMTP is slow and may fail: deliver from the worker, with retries. This also
+        # keeps response times the same whether or not a request sent mail.
+        from ...jobs import enqueue
+
+        enqueue(DELIVER_JOB, asdict(message))
     else:
         _send_file(message)
     return message
+
+
+DELIVER_JOB = "core.mail_deliver"
+
+
+def deliver(message: dict[str, Any]) -> None:
+    """The ``core.mail_deliver`` job: hand a rendered message to the SMTP server."""
+    _send_smtp(Message(**message), _settings())
 
 
 def _send_file(message: Message) -> None:
