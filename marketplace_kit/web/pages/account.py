@@ -41,7 +41,7 @@ from ...core.users.verification import level_label
 from ...errors import Conflict, ValidationError
 from ...events import commit
 from ...extensions import db
-from ..forms import apply_errors
+from ..forms import apply_errors, choice
 from ..ratelimit import limit
 from .main import _safe_next
 
@@ -77,7 +77,7 @@ def send_mail(user_or_email: User | str, template: str, **context: Any) -> None:
 class RegisterForm(FlaskForm):
     account_type = RadioField(
         _l("Account type"),
-        choices=[("individual", _l("Individual")), ("business", _l("Business"))],
+        choices=[choice("individual", _l("Individual")), choice("business", _l("Business"))],
         default="individual",
     )
     display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
@@ -143,10 +143,10 @@ class TokenForm(FlaskForm):
     expires_in_days = RadioField(
         _l("Expires after"),
         choices=[
-            ("7", _l("7 days")),
-            ("30", _l("30 days")),
-            ("90", _l("90 days")),
-            ("365", _l("1 year")),
+            choice("7", _l("7 days")),
+            choice("30", _l("30 days")),
+            choice("90", _l("90 days")),
+            choice("365", _l("1 year")),
         ],
         default="90",
     )
@@ -460,7 +460,9 @@ def profile():
     locales = state(current_app).settings.site["locales"]
     from ..i18n import locale_label
 
-    form.locale.choices = [("", _("Automatic"))] + [(c, locale_label(c)) for c in locales]
+    form.locale.choices = [choice("", _("Automatic"))] + [
+        choice(c, locale_label(c)) for c in locales
+    ]
     if request.method == "GET":
         form.locale.data = user.locale or ""
     sections = profiles.profile_sections()
