@@ -60,6 +60,8 @@ def test_submit_review_approve_shows_badge(client, user_factory):
         select(SecurityEvent).where(SecurityEvent.kind == "verification_decided")
     )
     assert ev.actor_id == mod.id and ev.user_id == user.id and ev.detail["decision"] == "approved"
+    history = client.get(f"/operator/users/{user.id}").text
+    assert f"#{req.id}</a> identity · approved" in history
     # deciding twice is refused
     resp = client.submit(f"/operator/verification/{req.id}", {"decision": "reject", "reason": "x"})
     assert "already decided" in resp.text

@@ -91,6 +91,8 @@ def user_detail(user_id: int):
         errors=errors,
         can_manage=can(me, "operator.manage_roles", user),
         events=accounts.security_events(user, limit=50),
+        requests=vsvc.requests_of(user),
+        can_review=can(me, "operator.review_verification"),
         level_label=vsvc.level_label,
     )
 
