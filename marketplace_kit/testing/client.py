@@ -15,13 +15,21 @@ class MarketplaceClient(FlaskClient):
     The ``app`` fixture keeps an app context pushed for the whole test; without
     a fresh one per request, ``flask.g`` (the signed-in user, the API token,
     the CSRF token) and the database session would leak from one request
-    into the next. Re-read objects (``db.session.expire_all()``) to see what a
-    request changed.
+    into the next. After each request the test's own session is expired, so
+    objects the test holds re-read what the request changed.
     """
 
     def open(self, *args: Any, **kwargs: Any):
+        from flask import current_app
+
+        from ..extensions import db
+
+        outer = current_app._get_current_object() if current_app else None  # type: ignore[attr-defined]
         with self.application.app_context():
-            return super().open(*args, **kwargs)
+            response = super().open(*args, **kwargs)
+        if outer is self.application:
+            db.session.expire_all()  # the test's objects re-read what the request changed
+        return response
 
     def login(self, user: Any) -> None:
         """Start a session for ``user`` without going through the login form."""
