@@ -208,6 +208,8 @@ def register(
             errors["email"] = [str(_l("Registration is open to members' email domains only."))]
     if errors:
         raise ValidationError(str(_l("Please correct the marked fields.")), errors=errors)
+    # hash first, even for a taken address, so both answers take the same time
+    password_hash = hash_password(password)
     existing = get_by_email(email)
     if existing is not None:
         audit("register_existing", user=existing, ip=ip)
@@ -215,7 +217,7 @@ def register(
     user = create_user(
         email,
         display_name,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         account_type=account_type,
         locale=locale,
     )
