@@ -25,6 +25,7 @@ OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
     "operator.moderate": ("moderator",),
     "operator.finance": ("finance",),
     "operator.invite": ("support",),
+    "operator.suspend_users": ("moderator",),
 }
 
 #: user action -> ``[verification]`` key holding the minimum level it needs.

@@ -136,6 +136,7 @@ def test_business_kind_only_for_business_accounts(client, user_factory):
                 "operator.review_verification",
                 "operator.view_verification_documents",
                 "operator.moderate",
+                "operator.suspend_users",
             },
         ),
         (["finance"], {"operator.console", "operator.view_users", "operator.finance"}),
@@ -325,3 +326,32 @@ def test_verification_decided_event(app_factory):
         assert seen == []  # only after commit
         commit()
     assert seen == [("approved", 1)]
+
+
+def test_suspend_and_reactivate(client, user_factory, api_token_factory):
+    mod = user_factory(roles=["moderator"])
+    support = user_factory(roles=["support"])
+    target = user_factory(email="bad@example.com")
+    token = api_token_factory(target)
+    victim_client = client.application.test_client()
+    victim_client.login(target)
+    assert victim_client.get("/account").status_code == 200
+
+    client.login(support)
+    resp = client.submit(f"/operator/users/{target.id}", {"active": "0", "reason": "spam"})
+    assert resp.status_code == 403
+    client.login(mod)
+    resp = client.submit(f"/operator/users/{target.id}", {"active": "0"})
+    assert "Give a reason" in resp.text
+    resp = client.submit(f"/operator/users/{mod.id}", {"active": "0", "reason": "x"})
+    assert "cannot suspend yourself" in resp.text
+    resp = client.submit(f"/operator/users/{target.id}", {"active": "0", "reason": "spam"})
+    assert resp.status_code == 303
+    assert victim_client.get("/account").status_code == 302  # session ended
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert client.get(f"/users/{target.id}").status_code == 404
+    ev = db.session.scalar(select(SecurityEvent).where(SecurityEvent.kind == "account_suspended"))
+    assert ev.actor_id == mod.id and ev.detail == {"reason": "spam"}
+    resp = client.submit(f"/operator/users/{target.id}", {"active": "1"})
+    assert resp.status_code == 303
+    assert db.session.get(User, target.id).is_active_account is True

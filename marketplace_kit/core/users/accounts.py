@@ -463,3 +463,32 @@ def set_roles(operator: User, user: User, roles: list[str], *, ip: str | None = 
         user.roles = roles
         audit("role_changed", user=user, actor=operator, ip=ip, old=old, new=roles)
     return user
+
+
+def set_active(
+    operator: User, user: User, active: bool, *, reason: str = "", ip: str | None = None
+) -> User:
+    """Suspend (``active=False``) or reactivate an account; audited with the reason.
+
+    A suspended user cannot sign in, their sessions end and their tokens stop working.
+    """
+    from ..access import require
+
+    require(operator, "operator.suspend_users", user)
+    reason = (reason or "").strip()
+    if operator.id == user.id:
+        raise ValidationError(errors={"active": [str(_l("You cannot suspend yourself."))]})
+    if user.deleted_at is not None:
+        raise ValidationError(errors={"active": [str(_l("This account was deleted."))]})
+    if not active and not reason:
+        raise ValidationError(errors={"reason": [str(_l("Give a reason for the suspension."))]})
+    if user.is_active_account != active:
+        user.is_active_account = active
+        audit(
+            "account_reactivated" if active else "account_suspended",
+            user=user,
+            actor=operator,
+            ip=ip,
+            reason=reason or None,
+        )
+    return user

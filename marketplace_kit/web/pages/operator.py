@@ -76,13 +76,22 @@ def user_detail(user_id: int):
     if request.method == "POST":
         _check_csrf()
         try:
-            accounts.set_roles(me, user, request.form.getlist("roles"), ip=request.remote_addr)
+            if "active" in request.form:
+                accounts.set_active(
+                    me,
+                    user,
+                    request.form["active"] == "1",
+                    reason=request.form.get("reason", ""),
+                    ip=request.remote_addr,
+                )
+            else:
+                accounts.set_roles(me, user, request.form.getlist("roles"), ip=request.remote_addr)
             commit()
         except ValidationError as exc:
             db.session.rollback()
             errors = [str(m) for msgs in exc.errors.values() for m in msgs]
         else:
-            flash(_("Roles saved."), "success")
+            flash(_("Saved."), "success")
             return redirect(url_for("operator.user_detail", user_id=user.id)), 303
     return render_template(
         "operator/user.html",
@@ -90,6 +99,7 @@ def user_detail(user_id: int):
         roles=OPERATOR_ROLES,
         errors=errors,
         can_manage=can(me, "operator.manage_roles", user),
+        can_suspend=can(me, "operator.suspend_users", user) and user.id != me.id,
         events=accounts.security_events(user, limit=50),
         requests=vsvc.requests_of(user),
         can_review=can(me, "operator.review_verification"),
