@@ -19,6 +19,7 @@ from flask_smorest import Api
 from huey import Huey
 from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from . import __version__
 from .config import Settings, load_settings
@@ -57,6 +58,14 @@ class MarketplaceState:
         return out
 
 
+class DatabaseIntConverter(IntegerConverter):
+    """Werkzeug's ``int`` converter, bounded to what a BIGINT column can hold."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def state(app: Flask) -> MarketplaceState:
     return app.extensions["marketplace_kit"]
 
@@ -88,6 +97,8 @@ def create_app(
     )
     mk = MarketplaceState(settings=settings, pm=pm)
     app.extensions["marketplace_kit"] = mk
+    # `<int:...>` in every route, core or plugin: ids beyond a 64-bit column are a 404
+    app.url_map.converters["int"] = DatabaseIntConverter
 
     register_config(app, settings)
     register_database(app, settings)

@@ -153,6 +153,112 @@ class JobsSchema(_Strict):
     workers = fields.Integer(load_default=2, validate=validate.Range(1, 64))
 
 
+class UsersSchema(_Strict):
+    """Accounts: registration, passwords, lockout, tokens sent by email."""
+
+    allow_registration = fields.Boolean(load_default=True)
+    require_confirmed_email = fields.Boolean(load_default=False)
+    min_password_length = fields.Integer(load_default=10, validate=validate.Range(8, 128))
+    lockout_threshold = fields.Integer(load_default=5, validate=validate.Range(1, 100))
+    lockout_minutes = fields.Integer(load_default=15, validate=validate.Range(1, 24 * 60))
+    confirm_token_hours = fields.Integer(load_default=48, validate=validate.Range(1, 24 * 30))
+    reset_token_hours = fields.Integer(load_default=2, validate=validate.Range(1, 72))
+    max_token_days = fields.Integer(load_default=365, validate=validate.Range(1, 3650))
+    avatar_max_kb = fields.Integer(load_default=2048, validate=validate.Range(16, 20480))
+    #: only signed-in users see pages and the API (login, registration and reset stay open)
+    private = fields.Boolean(load_default=False)
+    #: registration needs an invitation sent by an operator
+    invite_only = fields.Boolean(load_default=False)
+    #: when set, only addresses in these domains may register (invitations excepted)
+    allowed_email_domains = fields.List(
+        fields.String(validate=validate.Regexp(r"^[a-z0-9.-]+\.[a-z]{2,}$")), load_default=list
+    )
+    invitation_days = fields.Integer(load_default=14, validate=validate.Range(1, 365))
+
+
+class MailSchema(_Strict):
+    """Outgoing email. ``file`` keeps each message as JSON under the instance folder."""
+
+    backend = fields.String(load_default="file", validate=validate.OneOf(["file", "smtp"]))
+    from_address = fields.Email(load_default="no-reply@example.com")
+    outbox_folder = fields.String(load_default="mail-outbox")
+    smtp_host = fields.String(load_default="localhost")
+    smtp_port = fields.Integer(load_default=587, validate=validate.Range(1, 65535))
+    smtp_username = fields.String(load_default=None, allow_none=True)
+    smtp_security = fields.String(
+        load_default="starttls", validate=validate.OneOf(["none", "starttls", "ssl"])
+    )
+    smtp_timeout = fields.Integer(load_default=10, validate=validate.Range(1, 300))
+
+
+class VerificationFieldSchema(_Strict):
+    name = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"))
+    label = fields.String(required=True, validate=validate.Length(1, 200))
+    required = fields.Boolean(load_default=True)
+    document = fields.Boolean(load_default=False)
+
+
+def _default_identity_fields() -> list[dict[str, Any]]:
+    return [
+        {"name": "full_name", "label": "Full legal name", "required": True, "document": False},
+        {"name": "date_of_birth", "label": "Date of birth", "required": True, "document": False},
+        {
+            "name": "id_document",
+            "label": "Photo or scan of an ID document",
+            "required": True,
+            "document": True,
+        },
+    ]
+
+
+def _default_business_fields() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "legal_name",
+            "label": "Registered company name",
+            "required": True,
+            "document": False,
+        },
+        {
+            "name": "registration_number",
+            "label": "Registration number",
+            "required": True,
+            "document": False,
+        },
+        {
+            "name": "registration_document",
+            "label": "Certificate of registration",
+            "required": True,
+            "document": True,
+        },
+    ]
+
+
+class VerificationSchema(_Strict):
+    """Identity and business verification, and what requires it."""
+
+    identity_level = fields.Integer(load_default=1, validate=validate.Range(1, 100))
+    business_level = fields.Integer(load_default=2, validate=validate.Range(1, 100))
+    identity_fields = fields.List(
+        fields.Nested(VerificationFieldSchema), load_default=_default_identity_fields
+    )
+    business_fields = fields.List(
+        fields.Nested(VerificationFieldSchema), load_default=_default_business_fields
+    )
+    document_max_kb = fields.Integer(load_default=5120, validate=validate.Range(16, 51200))
+    #: minimum verification level for these actions (0: no verification needed)
+    publish_listings = fields.Integer(load_default=0, validate=validate.Range(0, 100))
+    accept_orders = fields.Integer(load_default=0, validate=validate.Range(0, 100))
+    payouts = fields.Integer(load_default=0, validate=validate.Range(0, 100))
+
+
+class StorageSchema(_Strict):
+    """Uploaded files (avatars, verification documents)."""
+
+    backend = fields.String(load_default="local", validate=validate.OneOf(["local"]))
+    folder = fields.String(load_default="uploads")
+
+
 class AppSchema(_Strict):
     debug = fields.Boolean(load_default=False)
     demo = fields.Boolean(load_default=False)
@@ -168,6 +274,10 @@ SECTIONS: dict[str, type[Schema]] = {
     "fees": FeesSchema,
     "security": SecuritySchema,
     "jobs": JobsSchema,
+    "users": UsersSchema,
+    "mail": MailSchema,
+    "storage": StorageSchema,
+    "verification": VerificationSchema,
 }
 
 
@@ -183,10 +293,15 @@ class Settings:
     fees: dict[str, Any]
     security: dict[str, Any]
     jobs: dict[str, Any]
+    users: dict[str, Any]
+    mail: dict[str, Any]
+    storage: dict[str, Any]
+    verification: dict[str, Any]
     enabled_plugins: list[str]
     raw_plugin_sections: dict[str, dict[str, Any]]
     secret_key: str | None = None
     redis_url: str | None = None
+    smtp_password: str | None = None
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -343,8 +458,13 @@ def load_settings(
         fees=loaded["fees"],
         security=loaded["security"],
         jobs=loaded["jobs"],
+        users=loaded["users"],
+        mail=loaded["mail"],
+        storage=loaded["storage"],
+        verification=loaded["verification"],
         enabled_plugins=enabled,
         raw_plugin_sections=plugin_sections,
         secret_key=environ.get("SECRET_KEY") or None,
         redis_url=environ.get("REDIS_URL") or None,
+        smtp_password=environ.get("SMTP_PASSWORD") or None,
     )

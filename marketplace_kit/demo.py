@@ -46,21 +46,149 @@ def demo_config(config: str | None) -> dict[str, Any]:
     return raw
 
 
+#: (label, email, name, kind, roles, locale, verification level, business details)
+DEMO_PEOPLE: list[tuple[str, str, str, str, list[str], str, int, dict[str, str]]] = [
+    ("operator", "admin@demo.example", "Ada Operator", "individual", ["admin"], "en", 0, {}),
+    (
+        "moderator",
+        "moderator@demo.example",
+        "Мария Модератор",
+        "individual",
+        ["moderator"],
+        "ru",
+        0,
+        {},
+    ),
+    ("support", "support@demo.example", "刘支持", "individual", ["support"], "zh_Hans", 0, {}),
+    (
+        "provider",
+        "provider@demo.example",
+        "Bright Clean Ltd",
+        "business",
+        [],
+        "en",
+        2,
+        {
+            "company_name": "Bright Clean Ltd",
+            "registration_number": "GB-10473821",
+            "industry": "Home cleaning",
+            "contact_phone": "+44 20 7946 0018",
+            "address": "12 Market Street, London",
+            "service_area": "Greater London",
+        },
+    ),
+    (
+        "provider",
+        "shifu@demo.example",
+        "王师傅维修",
+        "business",
+        [],
+        "zh_Hans",
+        1,
+        {
+            "company_name": "王师傅家电维修有限公司",
+            "registration_number": "91310000MA1K",
+            "industry": "家电维修",
+            "contact_phone": "+86 21 5555 0199",
+            "address": "上海市徐汇区漕溪北路 88 号",
+            "service_area": "上海市",
+        },
+    ),
+    ("provider", "master@demo.example", "Иван Мастер", "individual", [], "ru", 1, {}),
+    (
+        "provider",
+        "designer@demo.example",
+        "Lena Design Studio",
+        "business",
+        [],
+        "en",
+        0,
+        {
+            "company_name": "Lena Design Studio",
+            "industry": "Graphic design",
+            "service_area": "Remote",
+        },
+    ),
+    ("customer", "customer@demo.example", "Chen Wei", "individual", [], "zh_Hans", 0, {}),
+    ("customer", "olga@demo.example", "Ольга Смирнова", "individual", [], "ru", 0, {}),
+    ("customer", "sam@demo.example", "Sam Taylor", "individual", [], "en", 0, {}),
+]
+
+DEMO_BIOS = {
+    "en": "Happy to help: ask me anything before you order.",
+    "ru": "Работаю аккуратно и в срок. Пишите, отвечу быстро.",
+    "zh_Hans": "认真负责，准时上门。欢迎咨询。",  # noqa: RUF001
+}
+
+
 def seed_core(app: Flask, seed: int) -> list[tuple[str, str, str]]:
+    from .core.db import utcnow
+    from .core.users.models import VerificationRequest
     from .core.users.passwords import hash_password
     from .core.users.service import create_user
     from .events import commit
+    from .extensions import db
 
     pw = hash_password(DEMO_PASSWORD)
-    people = [
-        ("operator", "admin@demo.example", "Ada Operator", "individual", ["admin"]),
-        ("provider", "provider@demo.example", "Bright Clean Ltd", "business", []),
-        ("customer", "customer@demo.example", "Chen Wei", "individual", []),
-    ]
     logins = []
-    for role, email, name, kind, roles in people:
-        create_user(email, name, password_hash=pw, account_type=kind, roles=roles)
-        logins.append((role, email, DEMO_PASSWORD))
+    users = {}
+    for label, email, name, kind, roles, locale, _level, business in DEMO_PEOPLE:
+        user = create_user(
+            email, name, password_hash=pw, account_type=kind, roles=roles, locale=locale
+        )
+        user.email_confirmed_at = utcnow()
+        user.password_changed_at = utcnow()
+        user.bio = DEMO_BIOS[locale] if label == "provider" else ""
+        for key, value in business.items():
+            setattr(user, key, value)
+        users[email] = user
+        logins.append((label, email, DEMO_PASSWORD))
+    db.session.flush()
+    reviewer = users["moderator@demo.example"]
+    for _label, email, name, _kind, _roles, _locale, level, business in DEMO_PEOPLE:
+        user = users[email]
+        if level >= 1:
+            db.session.add(
+                VerificationRequest(
+                    user_id=user.id,
+                    kind="identity",
+                    level=1,
+                    status="approved",
+                    data={"full_name": name, "date_of_birth": "1985-05-05"},
+                    documents={},
+                    reviewer_id=reviewer.id,
+                    decided_at=utcnow(),
+                )
+            )
+        if level >= 2:
+            db.session.add(
+                VerificationRequest(
+                    user_id=user.id,
+                    kind="business",
+                    level=2,
+                    status="approved",
+                    data={
+                        "legal_name": business["company_name"],
+                        "registration_number": business["registration_number"],
+                    },
+                    documents={},
+                    reviewer_id=reviewer.id,
+                    decided_at=utcnow(),
+                )
+            )
+        user.verification_level = level
+    # one request waiting in the operators' queue
+    designer = users["designer@demo.example"]
+    db.session.add(
+        VerificationRequest(
+            user_id=designer.id,
+            kind="identity",
+            level=1,
+            status="pending",
+            data={"full_name": "Lena Novak", "date_of_birth": "1992-03-14"},
+            documents={},
+        )
+    )
     commit()
     return logins
 

@@ -25,7 +25,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from flask import Blueprint, Flask, Request
     from marshmallow import Schema
 
-    from .core.users.models import User
+    from .core.users.models import User, VerificationRequest
+    from .core.users.profiles import ProfileSection
+    from .core.users.verification import VerificationField
     from .jobs import Job
     from .web.menus import Link
 
@@ -102,6 +104,30 @@ def mk_register_jobs(app: Flask) -> list[Job]:
     """
 
 
+@hookspec
+def mk_register_profile_sections(app: Flask) -> list[ProfileSection]:
+    """Return :class:`marketplace_kit.core.users.profiles.ProfileSection` items.
+
+    Called once per app, the first time profiles are shown or saved. Each
+    section's marshmallow schema adds fields to the profile form, the public
+    profile (when ``public``) and ``/api/v1/me``; values are stored in
+    ``user.extended_data[section.key]``. Keys must be unique across the app
+    (use the plugin name); duplicates stop with both plugins named.
+    """
+
+
+@hookspec
+def mk_register_verification_fields(app: Flask) -> list[VerificationField]:
+    """Return :class:`marketplace_kit.core.users.verification.VerificationField` items.
+
+    Called once per app, the first time a verification form is shown or
+    submitted. Each field is added to its ``kind`` (``"identity"`` or
+    ``"business"``) after the fields of ``[verification]``; ``document``
+    fields are file uploads (PDF or image). A name already used by the
+    config or another plugin stops with both named.
+    """
+
+
 # ---------------------------------------------------------------------------
 # Phase 2: requests -- questions with one answer (firstresult)
 # ---------------------------------------------------------------------------
@@ -170,6 +196,17 @@ def mk_main_menu_links(user: User | None) -> list[Link]:
 
 
 @hookspec
+def mk_account_menu_links(user: User) -> list[Link]:
+    """Return :class:`marketplace_kit.web.menus.Link` items for the signed-in user's account menu.
+
+    Called while rendering pages for a signed-in ``user`` (the header's account
+    menu and the ``/account`` overview). Links from all plugins are merged
+    and sorted by ``order`` then label; the core's own links use orders
+    10-90. Not called for anonymous visitors.
+    """
+
+
+@hookspec
 def mk_extra_template_vars(template_name: str, user: User | None) -> dict[str, Any] | None:
     """Return extra variables for page templates (merged into the context).
 
@@ -188,6 +225,16 @@ def mk_sitemap_urls() -> list[tuple[str, Any]]:
     """
 
 
+@hookspec
+def mk_user_data_export(user: User) -> dict[str, Any] | None:
+    """Return this plugin's data about ``user`` for their personal data export.
+
+    Called when a user downloads their data (page or API). Return a dict with
+    one top-level key (your plugin name) of JSON-serialisable values; the
+    dicts of all plugins are merged under ``"plugins"`` in the export.
+    """
+
+
 # ---------------------------------------------------------------------------
 # Phase 3: events, called after the database transaction committed
 # ---------------------------------------------------------------------------
@@ -199,6 +246,26 @@ def mk_user_registered(user: User) -> None:
 
     The object is detached from the finished transaction; re-load it in a
     new session to change it.
+    """
+
+
+@hookspec
+def mk_verification_decided(request: VerificationRequest, user: User) -> None:
+    """An operator approved or rejected a verification request (after commit, once).
+
+    ``request.status`` is ``"approved"`` or ``"rejected"`` (with
+    ``request.reason``); ``user.verification_level`` is the level after the
+    decision. Both objects are detached from the finished transaction.
+    """
+
+
+@hookspec
+def mk_user_deleted(user: User) -> None:
+    """A user deleted their account (called after commit, once).
+
+    The core already anonymised the ``users`` row (it stays, so references
+    keep their integrity). Erase or anonymise the personal data your plugin
+    keeps about ``user`` (``user.id`` still identifies them), and commit.
     """
 
 

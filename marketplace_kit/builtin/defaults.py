@@ -44,3 +44,48 @@ def mk_permission_allowed(user: Any, action: str, resource: Any) -> bool | None:
 @hookimpl
 def mk_main_menu_links(user: Any) -> list[Link]:
     return [Link(label=_l("Home"), url="/", order=0, key="home")]
+
+
+def _operator_link(user: Any) -> list[Link]:
+    from flask import url_for
+
+    from ..core.access import can
+
+    if can(user, "operator.console"):
+        return [Link(label=_l("Operator console"), url=url_for("operator.index"), order=90)]
+    return []
+
+
+@hookimpl
+def mk_account_menu_links(user: Any) -> list[Link]:
+    from flask import url_for
+
+    return [
+        Link(label=_l("Account"), url=url_for("account.overview"), order=10, key="account"),
+        Link(label=_l("Profile"), url=url_for("account.profile"), order=20, key="profile"),
+        Link(
+            label=_l("Change password"),
+            url=url_for("account.change_password"),
+            order=30,
+            key="password",
+        ),
+        Link(label=_l("Change email"), url=url_for("account.change_email"), order=40, key="email"),
+        Link(
+            label=_l("Verification"),
+            url=url_for("account.verification"),
+            order=45,
+            key="verification",
+        ),
+        Link(label=_l("API tokens"), url=url_for("account.tokens"), order=50, key="tokens"),
+        Link(
+            label=_l("Security log"), url=url_for("account.security_log"), order=80, key="security"
+        ),
+        Link(label=_l("Download my data"), url=url_for("account.export"), order=85, key="export"),
+        Link(
+            label=_l("Delete my account"),
+            url=url_for("account.delete_account"),
+            order=89,
+            key="delete",
+        ),
+        *_operator_link(user),
+    ]

@@ -16,7 +16,34 @@ from ..errors import PermissionDenied
 #: action -> operator roles that may perform it (admin may do everything).
 OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
     "operator.view_plugins": ("admin",),
+    "operator.console": ("moderator", "finance", "support"),
+    "operator.view_users": ("moderator", "support", "finance"),
+    "operator.manage_roles": (),
+    "operator.review_verification": ("moderator",),
+    "operator.view_verification_documents": ("moderator",),
+    "operator.view_audit": ("support",),
+    "operator.moderate": ("moderator",),
+    "operator.finance": ("finance",),
+    "operator.invite": ("support",),
+    "operator.suspend_users": ("moderator",),
 }
+
+#: user action -> ``[verification]`` key holding the minimum level it needs.
+VERIFIED_ACTIONS: dict[str, str] = {
+    "listing.publish": "publish_listings",
+    "order.accept": "accept_orders",
+    "payout.request": "payouts",
+}
+
+
+def required_level(action: str) -> int:
+    """The verification level ``action`` needs under this app's config (0: none)."""
+    from ..app import state
+
+    key = VERIFIED_ACTIONS.get(action)
+    if key is None:
+        return 0
+    return int(state(current_app).settings.verification[key])
 
 
 def core_permission(user: Any, action: str, resource: Any) -> bool | None:
@@ -27,6 +54,11 @@ def core_permission(user: Any, action: str, resource: Any) -> bool | None:
     roles = set(getattr(user, "roles", None) or [])
     if action in OPERATOR_ACTIONS:
         return "admin" in roles or bool(roles & set(OPERATOR_ACTIONS[action]))
+    if action in VERIFIED_ACTIONS:
+        if (getattr(user, "verification_level", 0) or 0) < required_level(action):
+            return False
+        if resource is None:
+            return True
     owner_id = getattr(resource, "owner_id", None)
     if owner_id is not None:
         return owner_id == user.id

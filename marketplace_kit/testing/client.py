@@ -13,18 +13,20 @@ from ..extensions import db
 
 
 class MarketplaceClient(FlaskClient):
-    """Each request runs in a fresh context, as in production.
+    """Each request runs in its own app context, like in production.
 
-    The ``app`` fixture keeps an app context pushed for the test body; Flask
-    would reuse it for requests, sharing ``g``, the database session and
-    cached locale between requests. Running every request in an empty
-    ``contextvars.Context`` gives it its own app context instead.
+    The ``app`` fixture keeps an app context pushed for the whole test; Flask
+    would reuse it for requests, so ``flask.g`` (the signed-in user, the API
+    token, the CSRF token), the database session and the cached locale would
+    leak from one request into the next. Every request runs in an empty
+    ``contextvars.Context`` instead. Afterwards the test's own session is
+    expired (unless it holds unflushed changes), so objects the test holds
+    re-read what the request changed.
     """
 
     def open(self, *args: Any, **kwargs: Any):  # type: ignore[override]
         response = contextvars.Context().run(super().open, *args, **kwargs)
         if has_app_context() and current_app._get_current_object() is self.application:
-            # what the request committed is what the test should see next
             session = db.session()
             if not (session.dirty or session.new or session.deleted):
                 session.expire_all()
@@ -33,7 +35,7 @@ class MarketplaceClient(FlaskClient):
     def login(self, user: Any) -> None:
         """Start a session for ``user`` without going through the login form."""
         with self.session_transaction() as sess:
-            sess["_user_id"] = str(user.id)
+            sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
 
     def logout(self) -> None:
@@ -44,7 +46,7 @@ class MarketplaceClient(FlaskClient):
         """A valid CSRF token for this client's session."""
         with self.session_transaction() as sess:
             raw = sess.get("csrf_token")
-        with self.application.test_request_context():
+        with self.application.app_context(), self.application.test_request_context():
             if raw:
                 session["csrf_token"] = raw
             token = generate_csrf()

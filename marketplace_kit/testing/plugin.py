@@ -203,27 +203,40 @@ def register_plugin(app: Flask) -> Iterator[Callable[[Any], Any]]:
         pm.loaded.pop(plugin_name, None)
 
 
+#: argon2 hashes are slow on purpose; tests share them across the whole run.
+_PASSWORD_HASHES: dict[str, str] = {}
+
+
 @pytest.fixture
 def user_factory(app: Flask) -> Callable[..., Any]:
-    """Create committed users: ``user_factory(email=..., roles=[...], password=...)``."""
+    """Create committed users: ``user_factory(email=..., roles=[...], password=...)``.
+
+    Other keyword arguments set User columns (``company_name=...``,
+    ``verification_level=2``, ``email_confirmed_at=...``).
+    """
     from ..core.users.passwords import hash_password
     from ..core.users.service import create_user
     from ..events import commit
 
     counter = itertools.count(1)
-    hashes: dict[str, str] = {}
+    hashes = _PASSWORD_HASHES
 
     def make(**fields: Any) -> Any:
         n = next(counter)
         password = fields.pop("password", "correct horse battery staple")
         if password not in hashes:
             hashes[password] = hash_password(password)
+        known = {k: fields.pop(k) for k in ("account_type", "roles", "locale") if k in fields}
         user = create_user(
             fields.pop("email", f"user{n}@example.com"),
             fields.pop("display_name", f"User {n}"),
             password_hash=hashes[password],
-            **fields,
+            **known,
         )
+        for key, value in fields.items():  # any other User column, e.g. company_name
+            if not hasattr(user, key):
+                raise TypeError(f"User has no field {key!r}")
+            setattr(user, key, value)
         commit()
         return user
 

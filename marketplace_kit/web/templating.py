@@ -46,6 +46,12 @@ def install_template_globals(app: Flask, mk: MarketplaceState) -> None:
             [links for links in mk.pm.hook.mk_main_menu_links(user=_current_user_or_none())]
         )
 
+    def account_menu_links():
+        user = _current_user_or_none()
+        if user is None:
+            return []
+        return merge_links([links for links in mk.pm.hook.mk_account_menu_links(user=user)])
+
     def static_url(filename: str, plugin: str | None = None) -> str:
         if plugin:
             return url_for("plugin_static", plugin=plugin, filename=filename)
@@ -56,6 +62,8 @@ def install_template_globals(app: Flask, mk: MarketplaceState) -> None:
         theme=settings.theme,
         mk_version=__version__,
         main_menu_links=main_menu_links,
+        account_menu_links=account_menu_links,
+        users_settings=settings.users,
         static_url=static_url,
         locale_label=locale_label,
         locale_cookie=LOCALE_COOKIE,

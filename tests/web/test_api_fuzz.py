@@ -15,7 +15,7 @@ from schemathesis.generation import GenerationMode
 
 from marketplace_kit.plugins import available_plugins
 
-EXAMPLES_PER_OPERATION = 30
+EXAMPLES_PER_OPERATION = 12
 
 
 def test_no_operation_answers_5xx(app_factory):

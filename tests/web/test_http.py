@@ -216,3 +216,12 @@ def test_api_reference_page_is_rendered_from_the_spec(client):
     assert 'id="schema-Site"' in html and 'id="schema-Problem"' in html
     assert "application/problem+json" in html
     assert "<script" not in html
+
+
+def test_ids_beyond_a_bigint_are_not_found(app, client):
+    @app.get("/_things/<int:thing_id>")
+    def thing(thing_id):
+        return str(thing_id)
+
+    assert client.get("/_things/42").get_data(as_text=True) == "42"
+    assert client.get(f"/_things/{2**63}").status_code == 404

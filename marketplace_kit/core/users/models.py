@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
-from ..db import JSONType, TimestampMixin, UTCDateTime
+from ..db import JSONType, TimestampMixin, UTCDateTime, utcnow
 
 OPERATOR_ROLES = ("admin", "moderator", "finance", "support")
 
@@ -25,6 +25,28 @@ class User(TimestampMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(16))
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
 
+    # accounts (issue: users) ---------------------------------------------------
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: ``0`` unverified; higher levels are granted by operators (see core.users.verification).
+    verification_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # profile -------------------------------------------------------------------
+    bio: Mapped[str] = mapped_column(Text, default="", server_default="")
+    avatar_key: Mapped[str | None] = mapped_column(String(255))
+    # business accounts -----------------------------------------------------------
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    registration_number: Mapped[str | None] = mapped_column(String(64))
+    industry: Mapped[str | None] = mapped_column(String(120))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(Text)
+    service_area: Mapped[str | None] = mapped_column(String(200))
+    #: Plugin data validated by plugin schemas: ``{"public": {...}, "private": {...}}``.
+    extended_data: Mapped[dict] = mapped_column(JSONType, default=dict, server_default="{}")
+
     # Flask-Login protocol ---------------------------------------------------
     @property
     def is_authenticated(self) -> bool:
@@ -39,9 +61,24 @@ class User(TimestampMixin, db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """``<id>.<fingerprint>``: changing the password ends every other session."""
+        return f"{self.id}.{self.session_fingerprint}"
+
+    @property
+    def session_fingerprint(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(f"session|{self.password_hash}".encode()).hexdigest()[:16]
 
     # roles -------------------------------------------------------------------
+    @property
+    def is_business(self) -> bool:
+        return self.account_type == "business"
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
     def has_role(self, role: str) -> bool:
         return role in (self.roles or [])
 
@@ -72,3 +109,64 @@ class ApiToken(TimestampMixin, db.Model):
 
     def is_usable(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class SecurityEvent(db.Model):
+    """One audited security event (login, failed login, password change, ...).
+
+    ``user_id`` is whose account it concerns, ``actor_id`` who did it (an operator
+    for role changes and verification decisions; ``None`` when anonymous).
+    Rows are never updated; deleting an account keeps them (``user_id`` stays).
+    """
+
+    __tablename__ = "security_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    detail: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+
+class VerificationRequest(TimestampMixin, db.Model):
+    """A user's request for identity or business verification, reviewed by an operator.
+
+    ``data`` holds the submitted fields, ``documents`` maps a field name to
+    ``{"key": storage key, "type": mime type, "size": bytes}``. ``level`` is the
+    verification level an approval grants.
+    """
+
+    __tablename__ = "verification_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    level: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    data: Mapped[dict] = mapped_column(JSONType, default=dict)
+    documents: Mapped[dict] = mapped_column(JSONType, default=dict)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class Invitation(TimestampMixin, db.Model):
+    """An invitation to register (invite-only marketplaces); only the secret's SHA-256 is kept."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    inviter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )

@@ -59,3 +59,26 @@ def authenticate(secret: str, now: datetime | None = None) -> ApiToken | None:
         return None
     token.last_used_at = now
     return token
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    """``user``'s tokens, newest first (revoked ones included)."""
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def revoke(user: User, token_id: int, *, ip: str | None = None) -> ApiToken:
+    """Revoke ``user``'s token ``token_id``; another user's token is "not found"."""
+    from ...errors import NotFound
+    from .accounts import audit
+
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit("token_revoked", user=user, actor=user, ip=ip, token=token.prefix)
+    return token
