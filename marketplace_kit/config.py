@@ -160,6 +160,58 @@ class AppSchema(_Strict):
     instance_path = fields.String(load_default=None, allow_none=True)
 
 
+class ListingsSchema(_Strict):
+    require_approval = fields.Boolean(load_default=False)
+    #: Price bounds in minor units of the site currency.
+    min_price = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    max_price = fields.Integer(
+        load_default=1_000_000_000, validate=validate.Range(min=1, max=10**15)
+    )
+    max_images = fields.Integer(load_default=10, validate=validate.Range(0, 50))
+    max_image_mb = fields.Integer(load_default=5, validate=validate.Range(1, 100))
+    page_size = fields.Integer(load_default=24, validate=validate.Range(1, 100))
+    #: Folder (relative to the instance path) for uploaded images.
+    storage_folder = fields.String(load_default="uploads")
+
+    @validates_schema
+    def _bounds(self, data: dict[str, Any], **_: Any) -> None:
+        if data["max_price"] <= data["min_price"]:
+            raise MMValidationError("max_price must be above min_price", "max_price")
+
+
+_SLUG = validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", error="must be a slug such as home-garden")
+
+
+class CategoryNodeSchema(_Strict):
+    slug = fields.String(required=True, validate=[validate.Length(1, 80), _SLUG])
+    names = fields.Dict(
+        keys=fields.String(validate=_locale),
+        values=fields.String(validate=validate.Length(1, 120)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    attribute_hints = fields.List(fields.String(), load_default=list)
+    children = fields.List(fields.Nested(lambda: CategoryNodeSchema()), load_default=list)
+
+
+class CategoriesSchema(_Strict):
+    #: The initial category tree; operators edit it afterwards in the database.
+    tree = fields.List(fields.Nested(CategoryNodeSchema), load_default=list)
+
+    @validates_schema
+    def _unique_slugs(self, data: dict[str, Any], **_: Any) -> None:
+        seen: set[str] = set()
+
+        def walk(nodes: list[dict[str, Any]]) -> None:
+            for node in nodes:
+                if node["slug"] in seen:
+                    raise MMValidationError(f"slug {node['slug']!r} is used twice", "tree")
+                seen.add(node["slug"])
+                walk(node["children"])
+
+        walk(data["tree"])
+
+
 SECTIONS: dict[str, type[Schema]] = {
     "app": AppSchema,
     "site": SiteSchema,
@@ -168,6 +220,8 @@ SECTIONS: dict[str, type[Schema]] = {
     "fees": FeesSchema,
     "security": SecuritySchema,
     "jobs": JobsSchema,
+    "listings": ListingsSchema,
+    "categories": CategoriesSchema,
 }
 
 
@@ -188,6 +242,8 @@ class Settings:
     secret_key: str | None = None
     redis_url: str | None = None
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    listings: dict[str, Any] = field(default_factory=lambda: ListingsSchema().load({}))
+    categories: dict[str, Any] = field(default_factory=lambda: CategoriesSchema().load({}))
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -347,4 +403,6 @@ def load_settings(
         raw_plugin_sections=plugin_sections,
         secret_key=environ.get("SECRET_KEY") or None,
         redis_url=environ.get("REDIS_URL") or None,
+        listings=loaded["listings"],
+        categories=loaded["categories"],
     )

@@ -16,7 +16,12 @@ from ..errors import PermissionDenied
 #: action -> operator roles that may perform it (admin may do everything).
 OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
     "operator.view_plugins": ("admin",),
+    "listing.moderate": ("moderator",),
+    "categories.edit": ("moderator",),
 }
+
+#: Actions any signed-in, active user may perform.
+MEMBER_ACTIONS = frozenset({"listing.create"})
 
 
 def core_permission(user: Any, action: str, resource: Any) -> bool | None:
@@ -27,6 +32,8 @@ def core_permission(user: Any, action: str, resource: Any) -> bool | None:
     roles = set(getattr(user, "roles", None) or [])
     if action in OPERATOR_ACTIONS:
         return "admin" in roles or bool(roles & set(OPERATOR_ACTIONS[action]))
+    if action in MEMBER_ACTIONS:
+        return True
     owner_id = getattr(resource, "owner_id", None)
     if owner_id is not None:
         return owner_id == user.id
