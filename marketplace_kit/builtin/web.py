@@ -16,9 +16,10 @@ def mk_register_blueprints(app: Flask):
 
 @hookimpl(tryfirst=True)
 def mk_register_api_blueprints(app: Flask):
+    from ..web.api.listings import bp as listings
     from ..web.api.site import bp as site
 
-    return [site]
+    return [site, listings]
 
 
 @hookimpl
