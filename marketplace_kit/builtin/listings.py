@@ -85,3 +85,15 @@ def categories_sync() -> None:
 @hookimpl
 def mk_register_commands() -> list[click.Command]:
     return [categories_cli]
+
+
+@hookimpl
+def mk_main_menu_links(user: Any) -> list[Any]:
+    from ..web.menus import Link
+
+    links = [Link(label=_l("Browse"), url="/listings/", order=10, key="listings")]
+    if user is not None:
+        links.append(
+            Link(label=_l("My listings"), url="/listings/mine", order=20, key="my_listings")
+        )
+    return links

@@ -9,9 +9,10 @@ from ..hookspecs import hookimpl
 
 @hookimpl(tryfirst=True)
 def mk_register_blueprints(app: Flask):
+    from ..web.pages.listings import bp as listings
     from ..web.pages.main import bp as main
 
-    return [main]
+    return [main, listings]
 
 
 @hookimpl(tryfirst=True)

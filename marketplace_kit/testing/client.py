@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import session
+from flask import g, has_app_context, session
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 
@@ -15,10 +15,18 @@ class MarketplaceClient(FlaskClient):
         with self.session_transaction() as sess:
             sess["_user_id"] = str(user.id)
             sess["_fresh"] = True
+        self._forget_loaded_user()
+
+    def _forget_loaded_user(self) -> None:
+        # Requests inside a test's app context share its ``g``, where Flask-Login
+        # caches the user it loaded; drop it so the next request sees the new session.
+        if has_app_context():
+            g.pop("_login_user", None)
 
     def logout(self) -> None:
         with self.session_transaction() as sess:
             sess.clear()
+        self._forget_loaded_user()
 
     def csrf_token(self) -> str:
         """A valid CSRF token for this client's session."""
@@ -27,6 +35,7 @@ class MarketplaceClient(FlaskClient):
         with self.application.test_request_context():
             if raw:
                 session["csrf_token"] = raw
+            g.pop("csrf_token", None)  # Flask-WTF caches the token on g, shared in tests
             token = generate_csrf()
             raw = session["csrf_token"]
         with self.session_transaction() as sess:
