@@ -295,3 +295,51 @@ for _action in ("publish", "pause", "close"):
     bp.route(f"/<int:listing_id>/{_action}", methods=["POST"], endpoint=_action)(
         bp.doc(security=BEARER)(bp.response(200, ListingSchema)(_status_view(_action)))
     )
+
+
+class ImageUploadSchema(Schema):
+    image = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class ImageOrderSchema(Schema):
+    order = fields.List(fields.Integer(), required=True)
+
+
+@bp.post("/<int:listing_id>/images")
+@bp.arguments(ImageUploadSchema, location="files")
+@bp.response(201, ImageSchema)
+@bp.doc(security=BEARER, description="Upload an image (multipart field `image`).")
+def upload_image(files: dict[str, Any], listing_id: int):
+    from ...core.listings import images
+
+    user = api_user("write")
+    listing = service.get_listing(listing_id, user)
+    image = images.add_image(listing, user, files["image"].read())
+    commit()
+    return {"id": image.id, "position": image.position, "content_type": image.content_type}
+
+
+@bp.put("/<int:listing_id>/images/order")
+@bp.arguments(ImageOrderSchema)
+@bp.response(200, ListingSchema)
+@bp.doc(security=BEARER)
+def order_images(data: dict[str, Any], listing_id: int):
+    from ...core.listings import images
+
+    user = api_user("write")
+    listing = service.get_listing(listing_id, user)
+    images.reorder_images(listing, user, data["order"])
+    commit()
+    return listing_data(listing, user)
+
+
+@bp.delete("/<int:listing_id>/images/<int:image_id>")
+@bp.response(204)
+@bp.doc(security=BEARER)
+def delete_image(listing_id: int, image_id: int):
+    from ...core.listings import images
+
+    user = api_user("write")
+    listing = service.get_listing(listing_id, user)
+    images.remove_image(listing, user, image_id)
+    commit()

@@ -5,11 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
@@ -628,3 +639,87 @@ def delete_saved_search(saved_id: int):
     commit()
     flash(_l("Saved search deleted."), "success")
     return redirect(url_for("listings.saved_searches"))
+
+
+# ---------------------------------------------------------------------------
+# images
+# ---------------------------------------------------------------------------
+
+
+class ImageForm(FlaskForm):
+    image = FileField(_l("Image (JPEG, PNG, GIF or WebP)"), validators=[FileRequired()])
+
+
+@bp.get("/<int:listing_id>/images/<int:image_id>")
+def image(listing_id: int, image_id: int):
+    from ...core.listings import images as image_service
+
+    listing = service.get_listing(listing_id, _user())
+    img = image_service.get_image(listing, image_id)
+    path = image_service.image_file(img)
+    if not path.exists():
+        raise NotFound("No such image.")
+    resp = send_file(path, mimetype=img.content_type, max_age=86400)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.route("/<int:listing_id>/images", methods=["GET", "POST"])
+@login_required
+def images(listing_id: int):
+    from ...core.listings import images as image_service
+
+    user = _user()
+    listing = service.get_listing(listing_id, user)
+    if not can(user, "listing.edit", listing):
+        abort(403)
+    form = ImageForm()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                image_service.add_image(listing, user, form.image.data.read())
+                commit()
+                flash(_l("Image added."), "success")
+                return redirect(url_for("listings.images", listing_id=listing.id))
+            except ValidationError as exc:
+                db.session.rollback()
+                form.image.errors = list(form.image.errors) + [
+                    str(m) for m in exc.errors.get("image", [])
+                ]
+    return render_template(
+        "listings/images.html", listing=listing, form=form, action_form=ActionForm()
+    ), status
+
+
+@bp.post("/<int:listing_id>/images/<int:image_id>/delete")
+@login_required
+def delete_image(listing_id: int, image_id: int):
+    from ...core.listings import images as image_service
+
+    user = _user()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    listing = service.get_listing(listing_id, user)
+    image_service.remove_image(listing, user, image_id)
+    commit()
+    flash(_l("Image removed."), "success")
+    return redirect(url_for("listings.images", listing_id=listing.id))
+
+
+@bp.post("/<int:listing_id>/images/<int:image_id>/first")
+@login_required
+def first_image(listing_id: int, image_id: int):
+    from ...core.listings import images as image_service
+
+    user = _user()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    listing = service.get_listing(listing_id, user)
+    ids = [i.id for i in listing.images]
+    if image_id not in ids:
+        raise NotFound("No such image.")
+    image_service.reorder_images(listing, user, [image_id] + [i for i in ids if i != image_id])
+    commit()
+    return redirect(url_for("listings.images", listing_id=listing.id))
