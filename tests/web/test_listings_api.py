@@ -198,3 +198,74 @@ def test_openapi_documents_listings(client):
     spec = client.get("/api/v1/openapi.json").json
     assert "/api/v1/listings/" in spec["paths"]
     assert "post" in spec["paths"]["/api/v1/listings/{listing_id}/publish"]
+
+
+@pytest.mark.mk_config({"listings": {"require_approval": True}})
+def test_moderation_api(client, user_factory, api_token_factory):
+    author_token = api_token_factory(user_factory())
+    mod_token = api_token_factory(user_factory(roles=["moderator"]))
+    lid = client.post("/api/v1/listings/", json=PRODUCT, headers=auth(author_token)).json["id"]
+    resp = client.post(f"/api/v1/listings/{lid}/publish", headers=auth(author_token))
+    assert resp.json["status"] == "pending"
+    assert client.get("/api/v1/listings/pending", headers=auth(author_token)).status_code == 403
+    pending = client.get("/api/v1/listings/pending", headers=auth(mod_token)).json["items"]
+    assert [p["id"] for p in pending] == [lid]
+    # Moderators see private data of the listing they review.
+    assert pending[0]["attributes"]["private"] == {"supplier_reference": "SECRET-REF"}
+    assert (
+        client.post(f"/api/v1/listings/{lid}/approve", headers=auth(author_token)).status_code
+        == 403
+    )
+    bad = client.post(
+        f"/api/v1/listings/{lid}/reject", json={"reason": ""}, headers=auth(mod_token)
+    )
+    assert bad.status_code == 422
+    resp = client.post(
+        f"/api/v1/listings/{lid}/reject", json={"reason": "Add photos"}, headers=auth(mod_token)
+    )
+    assert resp.json["status"] == "draft"
+    mine = client.get(f"/api/v1/listings/{lid}", headers=auth(author_token)).json
+    assert mine["moderation_note"] == "Add photos"
+    client.post(f"/api/v1/listings/{lid}/publish", headers=auth(author_token))
+    resp = client.post(f"/api/v1/listings/{lid}/approve", headers=auth(mod_token))
+    assert resp.json["status"] == "published"
+
+
+def test_favourites_and_saved_searches_api(
+    client, user_factory, listing_factory, api_token_factory
+):
+    listing = listing_factory(title="Teapot")
+    token = api_token_factory(user_factory())
+    assert (
+        client.put(f"/api/v1/listings/{listing.id}/favourite", headers=auth(token)).status_code
+        == 204
+    )
+    favs = client.get("/api/v1/listings/favourites", headers=auth(token)).json["items"]
+    assert [f["id"] for f in favs] == [listing.id]
+    client.delete(f"/api/v1/listings/{listing.id}/favourite", headers=auth(token))
+    assert client.get("/api/v1/listings/favourites", headers=auth(token)).json["items"] == []
+    resp = client.post(
+        "/api/v1/listings/saved-searches",
+        json={"name": "Teapots", "params": {"q": "teapot", "max_price": 5000}},
+        headers=auth(token),
+    )
+    assert resp.status_code == 201
+    for bad in ({"sort": "x"}, {"lat": "north"}, {"min_price": "cheap"}, {"q": 5}):
+        resp = client.post(
+            "/api/v1/listings/saved-searches",
+            json={"name": "Bad", "params": bad},
+            headers=auth(token),
+        )
+        assert resp.status_code == 422, bad
+    saved = client.get("/api/v1/listings/saved-searches", headers=auth(token)).json
+    assert [s["name"] for s in saved] == ["Teapots"]
+    other = api_token_factory(user_factory())
+    sid = saved[0]["id"]
+    assert (
+        client.delete(f"/api/v1/listings/saved-searches/{sid}", headers=auth(other)).status_code
+        == 404
+    )
+    assert (
+        client.delete(f"/api/v1/listings/saved-searches/{sid}", headers=auth(token)).status_code
+        == 204
+    )

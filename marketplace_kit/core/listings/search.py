@@ -18,7 +18,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, func, literal_column, or_, select, text, tuple_
+from sqlalchemy import (
+    Float,
+    Select,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+    type_coerce,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from ...errors import ValidationError
@@ -180,15 +191,15 @@ def text_match(terms: list[list[str]], dialect: str) -> ColumnElement[bool]:
 
 
 def distance_expr(lat: float, lng: float, dialect: str) -> ColumnElement[float]:
-    """Haversine distance in km from (lat, lng) to each listing."""
-    rlat = math.radians(lat)
-    inner = func.power(func.sin(func.radians(Listing.latitude - lat) / 2), 2) + math.cos(
-        rlat
-    ) * func.cos(func.radians(Listing.latitude)) * func.power(
-        func.sin(func.radians(Listing.longitude - lng) / 2), 2
-    )
-    capped = func.least(inner, 1.0) if dialect == "postgresql" else func.min(inner, 1.0)
-    return (2 * EARTH_RADIUS_KM) * func.asin(func.sqrt(capped))
+    """Haversine distance in km from (lat, lng) to each listing (one cached SQL snippet)."""
+    least = "least" if dialect == "postgresql" else "min"
+    snippet = text(
+        f"(2 * {EARTH_RADIUS_KM} * asin(sqrt({least}("
+        "power(sin(radians(listings.latitude - :mk_lat) / 2), 2) "
+        "+ :mk_coslat * cos(radians(listings.latitude)) "
+        "* power(sin(radians(listings.longitude - :mk_lng) / 2), 2), 1.0))))"
+    ).bindparams(mk_lat=lat, mk_lng=lng, mk_coslat=math.cos(math.radians(lat)))
+    return type_coerce(snippet, Float)
 
 
 def bounding_box(lat: float, lng: float, radius_km: float) -> tuple[float, float, float, float]:
@@ -200,6 +211,13 @@ def bounding_box(lat: float, lng: float, radius_km: float) -> tuple[float, float
 
 def filtered(query: SearchQuery, dialect: str) -> Select:
     """``SELECT listings.id`` with every filter of ``query`` applied (no sort, no cursor)."""
+    return select(Listing.id).where(and_(*conditions(query, dialect)))
+
+
+def conditions(
+    query: SearchQuery, dialect: str, distance: ColumnElement[float] | None = None
+) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of ``query``."""
     conds: list[ColumnElement[bool]] = [Listing.status == "published"]
     terms = query_terms(query.q)
     if terms:
@@ -224,13 +242,15 @@ def filtered(query: SearchQuery, dialect: str) -> Select:
         conds.append(Listing.latitude.between(lat_lo, lat_hi))
         if lng_lo >= -180 and lng_hi <= 180:
             conds.append(Listing.longitude.between(lng_lo, lng_hi))
-        conds.append(distance_expr(query.lat, query.lng, dialect) <= query.radius_km)
+        if distance is None:
+            distance = distance_expr(query.lat, query.lng, dialect)
+        conds.append(distance <= query.radius_km)
     elif query.lat is not None:
         conds.append(Listing.latitude.is_not(None))
     fields_ = filterable_attributes(query.listing_type)
     for key, value in query.attributes.items():
         conds.append(_attribute_condition(key, value, fields_[key]))
-    return select(Listing.id).where(and_(*conds))
+    return conds
 
 
 def _attribute_condition(key: str, value: Any, fld: Any) -> ColumnElement[bool]:
@@ -253,14 +273,12 @@ def _attribute_condition(key: str, value: Any, fld: Any) -> ColumnElement[bool]:
 
 def default_search(query: SearchQuery) -> SearchResult:
     dialect = _dialect()
-    base = filtered(query, dialect)
+    dist = distance_expr(query.lat, query.lng, dialect) if query.lat is not None else None
+    conds = conditions(query, dialect, dist)
+    base = select(Listing.id).where(and_(*conds))
     cursor = decode_cursor(query.cursor, query.sort or "newest")
     limit = int(query.limit)
-    distance = (
-        distance_expr(query.lat, query.lng, dialect).label("distance")
-        if query.lat is not None
-        else None
-    )
+    distance = dist.label("distance") if dist is not None else None
     columns: list[Any] = [Listing]
     if distance is not None:
         columns.append(distance)
@@ -298,7 +316,7 @@ def default_search(query: SearchQuery) -> SearchResult:
         next_cursor = encode_cursor({"s": "relevance", "o": offset + limit}) if more else None
         rows = rows[:limit]
     else:
-        stmt = select(*columns).where(Listing.id.in_(base))
+        stmt = select(*columns).where(*conds)
         if query.sort == "newest":
             order = [Listing.id.desc()]
             if cursor:
@@ -319,8 +337,7 @@ def default_search(query: SearchQuery) -> SearchResult:
                         < tuple_(_int(cursor, "p"), _int(cursor, "id"))
                     )
         else:  # distance
-            assert distance is not None
-            dist = distance_expr(query.lat, query.lng, dialect)
+            assert dist is not None
             order = [dist.asc(), Listing.id.asc()]
             if cursor:
                 d = cursor.get("d")

@@ -10,6 +10,7 @@ both must be public fields, so search can never reveal protected or private data
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from flask import Flask, current_app
@@ -45,6 +46,10 @@ class ListingType:
     stocked: bool = False
 
     def schema_fields(self) -> dict[str, fields.Field]:
+        return dict(self._fields)
+
+    @cached_property
+    def _fields(self) -> dict[str, fields.Field]:
         return dict(self.schema().fields)
 
     def scope_of(self, name: str) -> str:

@@ -17,7 +17,7 @@ from ...core.listings.models import Listing
 from ...core.listings.search import MAX_LIMIT, SORTS, SearchQuery, search_listings
 from ...core.listings.serialize import listing_data
 from ...core.listings.types import listing_types
-from ...errors import ValidationError
+from ...errors import PermissionDenied, ValidationError
 from ...events import commit
 from .auth import BEARER, api_user
 
@@ -342,4 +342,131 @@ def delete_image(listing_id: int, image_id: int):
     user = api_user("write")
     listing = service.get_listing(listing_id, user)
     images.remove_image(listing, user, image_id)
+    commit()
+
+
+# ---------------------------------------------------------------------------
+# moderation
+# ---------------------------------------------------------------------------
+
+
+class RejectSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(3, 500))
+
+
+@bp.get("/pending")
+@bp.response(200, ListingListSchema)
+@bp.doc(security=BEARER, description="Listings waiting for approval (moderators).")
+def pending():
+    user = api_user("read")
+    if not service.is_moderator(user):
+        raise PermissionDenied("You may not moderate listings.")
+    return {"items": [listing_data(x, user) for x in service.pending_listings()]}
+
+
+@bp.post("/<int:listing_id>/approve")
+@bp.response(200, ListingSchema)
+@bp.doc(security=BEARER)
+def approve(listing_id: int):
+    user = api_user("write")
+    listing = service.get_listing(listing_id, user)
+    service.approve_listing(listing, user)
+    commit()
+    return listing_data(listing, user)
+
+
+@bp.post("/<int:listing_id>/reject")
+@bp.arguments(RejectSchema)
+@bp.response(200, ListingSchema)
+@bp.doc(security=BEARER)
+def reject(data: dict[str, Any], listing_id: int):
+    user = api_user("write")
+    listing = service.get_listing(listing_id, user)
+    service.reject_listing(listing, user, data["reason"])
+    commit()
+    return listing_data(listing, user)
+
+
+# ---------------------------------------------------------------------------
+# favourites and saved searches
+# ---------------------------------------------------------------------------
+
+
+class SavedSearchSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(1, 120))
+    params = fields.Dict(
+        required=True,
+        metadata={
+            "description": "q, category, listing_type, min_price, max_price, lat, "
+            "lng, radius_km, attributes"
+        },
+    )
+    notify = fields.Boolean(load_default=False)
+
+
+@bp.get("/favourites")
+@bp.response(200, ListingListSchema)
+@bp.doc(security=BEARER)
+def favourites():
+    from ...core.listings import social
+
+    user = api_user("read")
+    return {"items": [listing_data(x, user) for x in social.favourite_listings(user)]}
+
+
+@bp.put("/<int:listing_id>/favourite")
+@bp.response(204)
+@bp.doc(security=BEARER, description="Follow a listing (idempotent).")
+def add_favourite(listing_id: int):
+    from ...core.listings import social
+
+    user = api_user("write")
+    social.add_favourite(user, listing=service.get_listing(listing_id, user))
+    commit()
+
+
+@bp.delete("/<int:listing_id>/favourite")
+@bp.response(204)
+@bp.doc(security=BEARER)
+def remove_favourite(listing_id: int):
+    from ...core.listings import social
+
+    user = api_user("write")
+    social.remove_favourite(user, listing=service.get_listing(listing_id, user))
+    commit()
+
+
+@bp.get("/saved-searches")
+@bp.response(200, SavedSearchSchema(many=True))
+@bp.doc(security=BEARER)
+def saved_searches():
+    from ...core.listings import social
+
+    return social.saved_searches_of(api_user("read"))
+
+
+@bp.post("/saved-searches")
+@bp.arguments(SavedSearchSchema)
+@bp.response(201, SavedSearchSchema)
+@bp.doc(security=BEARER)
+def create_saved_search(data: dict[str, Any]):
+    from ...core.listings import social
+
+    user = api_user("write")
+    try:
+        saved = social.save_search(user, data["name"], data["params"], notify=data["notify"])
+    except TypeError:
+        raise ValidationError(errors={"params": ["Invalid search parameters."]}) from None
+    commit()
+    return saved
+
+
+@bp.delete("/saved-searches/<int:saved_id>")
+@bp.response(204)
+@bp.doc(security=BEARER)
+def delete_saved_search(saved_id: int):
+    from ...core.listings import social
+
+    social.delete_saved_search(api_user("write"), saved_id)
     commit()
