@@ -282,10 +282,10 @@ def hand_sql(dialect: str) -> dict[str, str]:
         )
     else:
         kw = (
-            "SELECT l.* FROM listings l WHERE to_tsvector('simple'::regconfig, l.search_text) "
+            "SELECT l.* FROM listings l WHERE l.search_vector "
             "@@ to_tsquery('simple'::regconfig, :tsq) AND l.status = 'published' {extra} "
-            "ORDER BY ts_rank(to_tsvector('simple'::regconfig, l.search_text), "
-            "to_tsquery('simple'::regconfig, :tsq)) DESC LIMIT 25"
+            "ORDER BY ts_rank(l.search_vector, to_tsquery('simple'::regconfig, :tsq)) DESC "
+            "LIMIT 25"
         )
     least = "least" if dialect == "postgresql" else "min"
     dist = (
@@ -301,8 +301,7 @@ def hand_sql(dialect: str) -> dict[str, str]:
     match = (
         "AND l.id IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH :fts)"
         if dialect == "sqlite"
-        else "AND to_tsvector('simple'::regconfig, l.search_text) "
-        "@@ to_tsquery('simple'::regconfig, :tsq)"
+        else "AND l.search_vector @@ to_tsquery('simple'::regconfig, :tsq)"
     )
     return {
         "keyword": kw.format(extra=""),

@@ -180,8 +180,7 @@ def _dialect() -> str:
 def text_match(terms: list[list[str]], dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
         return text(
-            "to_tsvector('simple'::regconfig, listings.search_text) "
-            "@@ to_tsquery('simple'::regconfig, :mk_tsq)"
+            "listings.search_vector @@ to_tsquery('simple'::regconfig, :mk_tsq)"
         ).bindparams(mk_tsq=tsquery(terms))
     return Listing.id.in_(
         text("SELECT rowid FROM listings_fts WHERE listings_fts MATCH :mk_fts").bindparams(
@@ -291,7 +290,7 @@ def default_search(query: SearchQuery) -> SearchResult:
         terms = query_terms(query.q)
         if dialect == "postgresql":
             rank = func.ts_rank(
-                func.to_tsvector(literal_column("'simple'::regconfig"), Listing.search_text),
+                literal_column("listings.search_vector"),
                 func.to_tsquery(literal_column("'simple'::regconfig"), tsquery(terms)),
             )
             stmt = (

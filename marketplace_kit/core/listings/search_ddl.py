@@ -2,8 +2,9 @@
 
 SQLite: an FTS5 external-content table ``listings_fts`` over
 ``listings.search_text`` (unicode61 tokenizer; CJK is pre-split into bigrams
-by :mod:`.documents`), kept in step by triggers. PostgreSQL: a GIN expression
-index on ``to_tsvector('simple', search_text)``. Both are created after the
+by :mod:`.documents`), kept in step by triggers. PostgreSQL: a generated,
+stored ``search_vector`` column (``to_tsvector('simple', search_text)``) with a
+GIN index. Both are created after the
 ``listings`` table (``create_all`` in tests) and by the ``core_0003``
 migration, from the same statements below.
 """
@@ -35,13 +36,19 @@ SQLITE_DROP = (
     "DROP TABLE IF EXISTS listings_fts",
 )
 
-#: Index names managed here, not by the metadata (migrations/env.py skips them).
+#: Index and column names managed here, not by the metadata (migrations/env.py skips them).
 UNMANAGED_INDEXES = ("mkfts_listings_search",)
+UNMANAGED_COLUMNS = ("search_vector",)
+#: A stored tsvector, so matching and ranking never re-parse the text.
 PG_STATEMENTS = (
-    "CREATE INDEX IF NOT EXISTS mkfts_listings_search ON listings "
-    "USING gin (to_tsvector('simple'::regconfig, search_text))",
+    "ALTER TABLE listings ADD COLUMN IF NOT EXISTS search_vector tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, search_text)) STORED",
+    "CREATE INDEX IF NOT EXISTS mkfts_listings_search ON listings USING gin (search_vector)",
 )
-PG_DROP = ("DROP INDEX IF EXISTS mkfts_listings_search",)
+PG_DROP = (
+    "DROP INDEX IF EXISTS mkfts_listings_search",
+    "ALTER TABLE listings DROP COLUMN IF EXISTS search_vector",
+)
 
 
 def statements(dialect: str) -> tuple[str, ...]:
