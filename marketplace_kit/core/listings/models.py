@@ -94,7 +94,7 @@ class Listing(TimestampMixin, db.Model):
     moderation_note: Mapped[str | None] = mapped_column(String(500))
     #: The indexed document: title, description and the type's searchable public
     #: attributes, with CJK runs split into bigrams (see ``search.documents``).
-    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
 
     author: Mapped[User] = relationship()
     category: Mapped[Category | None] = relationship()

@@ -22,10 +22,12 @@ from sqlalchemy import (
     Float,
     Select,
     and_,
+    column,
     func,
     literal_column,
     or_,
     select,
+    table,
     text,
     tuple_,
     type_coerce,
@@ -214,12 +216,16 @@ def filtered(query: SearchQuery, dialect: str) -> Select:
 
 
 def conditions(
-    query: SearchQuery, dialect: str, distance: ColumnElement[float] | None = None
+    query: SearchQuery,
+    dialect: str,
+    distance: ColumnElement[float] | None = None,
+    *,
+    with_text: bool = True,
 ) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of ``query``."""
+    """The WHERE conditions of ``query`` (``with_text=False``: without the keyword match)."""
     conds: list[ColumnElement[bool]] = [Listing.status == "published"]
     terms = query_terms(query.q)
-    if terms:
+    if terms and with_text:
         conds.append(text_match(terms, dialect))
     if query.category:
         try:
@@ -286,9 +292,9 @@ def default_search(query: SearchQuery) -> SearchResult:
         offset = int(cursor.get("o", 0)) if cursor else 0
         if not 0 <= offset < RANK_WINDOW:
             raise ValidationError(errors={"cursor": ["Invalid cursor."]})
-        window = base.order_by(Listing.id.desc()).limit(RANK_WINDOW).subquery()
         terms = query_terms(query.q)
         if dialect == "postgresql":
+            window = base.order_by(Listing.id.desc()).limit(RANK_WINDOW).subquery()
             rank = func.ts_rank(
                 literal_column("listings.search_vector"),
                 func.to_tsquery(literal_column("'simple'::regconfig"), tsquery(terms)),
@@ -299,14 +305,27 @@ def default_search(query: SearchQuery) -> SearchResult:
                 .order_by(rank.desc(), Listing.id.desc())
             )
         else:
-            fts = text(
-                "SELECT rowid AS id, bm25(listings_fts) AS score FROM listings_fts "
-                "WHERE listings_fts MATCH :mk_rank_fts"
-            ).bindparams(mk_rank_fts=fts5_query(terms))
-            ranked = fts.columns(id=Listing.id.type, score=db.Float).subquery()
+            # One MATCH: the newest matches (FTS5 walks its index by rowid, descending,
+            # so it stops after the window) with their bm25 score, then the best first.
+            fts = table("listings_fts", column("rowid"))
+            ranked = (
+                select(
+                    Listing.id.label("id"),
+                    func.bm25(literal_column("listings_fts")).label("score"),
+                )
+                .select_from(fts.join(Listing.__table__, Listing.id == fts.c.rowid))
+                .where(
+                    text("listings_fts MATCH :mk_rank_fts").bindparams(
+                        mk_rank_fts=fts5_query(terms)
+                    ),
+                    *conditions(query, dialect, dist, with_text=False),
+                )
+                .order_by(fts.c.rowid.desc())
+                .limit(RANK_WINDOW)
+                .subquery()
+            )
             stmt = (
                 select(*columns)
-                .join(window, window.c.id == Listing.id)
                 .join(ranked, ranked.c.id == Listing.id)
                 .order_by(ranked.c.score.asc(), Listing.id.desc())
             )
