@@ -253,7 +253,8 @@ def _now():
 
 def pick_terms(df: Counter[str], size: int, rnd: random.Random) -> dict[str, list[str]]:
     def band(lo: float, hi: float, n: int) -> list[str]:
-        words = [w for w, c in df.items() if lo * size <= c <= hi * size]
+        # sorted: df's insertion order follows set iteration, which varies with the hash seed
+        words = sorted(w for w, c in df.items() if lo * size <= c <= hi * size)
         rnd.shuffle(words)
         return sorted(words[:n])
 
@@ -438,6 +439,7 @@ def main() -> None:
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1/mk_bench")
     parser.add_argument("--sqlite-dir", default=tempfile.gettempdir())
     parser.add_argument("--repeat", type=int, default=5, help="runs per query")
+    parser.add_argument("--json", metavar="PATH", help="also write the rows to this file")
     args = parser.parse_args()
     os.environ.pop("DATABASE_URL", None)
     targets = []
@@ -482,6 +484,11 @@ def main() -> None:
     print("-|-".join("-" * w for w in widths))
     for r in rows:
         print(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+    if args.json:
+        import json
+
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump([dict(zip(header, r, strict=True)) for r in rows], fh, indent=2)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,11 @@ from ..hookspecs import hookimpl
 
 @hookimpl(tryfirst=True)
 def mk_register_blueprints(app: Flask):
+    from ..web.pages.api_docs import bp as api_docs
     from ..web.pages.listings import bp as listings
     from ..web.pages.main import bp as main
 
-    return [main, listings]
+    return [main, api_docs, listings]
 
 
 @hookimpl(tryfirst=True)

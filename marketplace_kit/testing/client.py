@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any
 
-from flask import g, has_app_context, session
+from flask import current_app, g, has_app_context, session
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 
+from ..extensions import db
+
 
 class MarketplaceClient(FlaskClient):
+    """Each request runs in a fresh context, as in production.
+
+    The ``app`` fixture keeps an app context pushed for the test body; Flask
+    would reuse it for requests, sharing ``g``, the database session and
+    cached locale between requests. Running every request in an empty
+    ``contextvars.Context`` gives it its own app context instead.
+    """
+
+    def open(self, *args: Any, **kwargs: Any):  # type: ignore[override]
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context() and current_app._get_current_object() is self.application:
+            # what the request committed is what the test should see next
+            session = db.session()
+            if not (session.dirty or session.new or session.deleted):
+                session.expire_all()
+        return response
+
     def login(self, user: Any) -> None:
         """Start a session for ``user`` without going through the login form."""
         with self.session_transaction() as sess:
             sess["_user_id"] = str(user.id)
             sess["_fresh"] = True
-        self._forget_loaded_user()
-
-    def _forget_loaded_user(self) -> None:
-        # Requests inside a test's app context share its ``g``, where Flask-Login
-        # caches the user it loaded; drop it so the next request sees the new session.
-        if has_app_context():
-            g.pop("_login_user", None)
 
     def logout(self) -> None:
         with self.session_transaction() as sess:
             sess.clear()
-        self._forget_loaded_user()
 
     def csrf_token(self) -> str:
         """A valid CSRF token for this client's session."""
@@ -35,7 +47,8 @@ class MarketplaceClient(FlaskClient):
         with self.application.test_request_context():
             if raw:
                 session["csrf_token"] = raw
-            g.pop("csrf_token", None)  # Flask-WTF caches the token on g, shared in tests
+            # Flask-WTF caches the token on g, which the test's app context shares.
+            g.pop("csrf_token", None)
             token = generate_csrf()
             raw = session["csrf_token"]
         with self.session_transaction() as sess:

@@ -91,7 +91,7 @@ def add_image(listing: Listing, user: Any, data: bytes) -> ListingImage:
 
 
 def get_image(listing: Listing, image_id: int) -> ListingImage:
-    image = db.session.get(ListingImage, image_id)
+    image = db.session.get(ListingImage, image_id) if 0 < image_id < 2**63 else None
     if image is None or image.listing_id != listing.id:
         raise NotFound("No such image.")
     return image
@@ -121,7 +121,7 @@ def reorder_images(listing: Listing, user: Any, image_ids: list[int]) -> None:
             select(ListingImage).where(ListingImage.listing_id == listing.id)
         )
     }
-    if sorted(image_ids) != sorted(images):
+    if len(image_ids) != len(images) or sorted(image_ids) != sorted(images):
         raise ValidationError(errors={"order": ["List every image of the listing exactly once."]})
     for position, image_id in enumerate(image_ids):
         images[image_id].position = position

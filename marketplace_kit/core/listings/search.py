@@ -49,6 +49,8 @@ MAX_RADIUS_KM = 1000.0
 #: matches a large share of listings costs the same as a rare one.
 RANK_WINDOW = 1000
 MAX_LIMIT = 100
+MAX_PRICE = 10**15
+MAX_INT = 2**63 - 1
 
 
 @dataclass
@@ -115,7 +117,9 @@ def validate_query(query: SearchQuery) -> None:
         errors["limit"] = [f"Between 1 and {MAX_LIMIT}."]
     for name in ("min_price", "max_price"):
         value = getattr(query, name)
-        if value is not None and (
+        if isinstance(value, int) and value > MAX_PRICE:
+            errors[name] = [f"At most {MAX_PRICE}."]
+        elif value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or value < 0
         ):
             errors[name] = ["A whole number of minor units, 0 or more."]
@@ -270,7 +274,10 @@ def _attribute_condition(key: str, value: Any, fld: Any) -> ColumnElement[bool]:
             )
             return Listing.public_data[key].as_boolean() == truthy
         if isinstance(fld, mf.Integer):
-            return Listing.public_data[key].as_integer() == int(value)
+            number = int(value)
+            if abs(number) > MAX_INT:
+                raise ValueError(number)
+            return Listing.public_data[key].as_integer() == number
     except (TypeError, ValueError):
         raise ValidationError(errors={"attributes": [f"{key!r}: invalid value."]}) from None
     return Listing.public_data[key].as_string() == str(value)[:200]
@@ -289,7 +296,7 @@ def default_search(query: SearchQuery) -> SearchResult:
         columns.append(distance)
 
     if query.sort == "relevance":
-        offset = int(cursor.get("o", 0)) if cursor else 0
+        offset = _int(cursor, "o") if cursor else 0
         if not 0 <= offset < RANK_WINDOW:
             raise ValidationError(errors={"cursor": ["Invalid cursor."]})
         terms = query_terms(query.q)
@@ -359,7 +366,12 @@ def default_search(query: SearchQuery) -> SearchResult:
             order = [dist.asc(), Listing.id.asc()]
             if cursor:
                 d = cursor.get("d")
-                if not isinstance(d, int | float):
+                if (
+                    isinstance(d, bool)
+                    or not isinstance(d, int | float)
+                    or not math.isfinite(d)
+                    or not 0 <= d <= 2 * math.pi * EARTH_RADIUS_KM
+                ):
                     raise ValidationError(errors={"cursor": ["Invalid cursor."]})
                 stmt = stmt.where(or_(dist > d, and_(dist == d, Listing.id > _int(cursor, "id"))))
         rows = db.session.execute(stmt.order_by(*order).limit(limit + 1)).all()
@@ -383,7 +395,7 @@ def default_search(query: SearchQuery) -> SearchResult:
 
 def _int(cursor: dict[str, Any], key: str) -> int:
     value = cursor.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_INT:
         raise ValidationError(errors={"cursor": ["Invalid cursor."]})
     return value
 
