@@ -266,6 +266,58 @@ class AppSchema(_Strict):
     instance_path = fields.String(load_default=None, allow_none=True)
 
 
+class ListingsSchema(_Strict):
+    require_approval = fields.Boolean(load_default=False)
+    #: Price bounds in minor units of the site currency.
+    min_price = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    max_price = fields.Integer(
+        load_default=1_000_000_000, validate=validate.Range(min=1, max=10**15)
+    )
+    max_images = fields.Integer(load_default=10, validate=validate.Range(0, 50))
+    max_image_mb = fields.Integer(load_default=5, validate=validate.Range(1, 100))
+    page_size = fields.Integer(load_default=24, validate=validate.Range(1, 100))
+    #: Folder (relative to the instance path) for uploaded images.
+    storage_folder = fields.String(load_default="uploads")
+
+    @validates_schema
+    def _bounds(self, data: dict[str, Any], **_: Any) -> None:
+        if data["max_price"] <= data["min_price"]:
+            raise MMValidationError("max_price must be above min_price", "max_price")
+
+
+_SLUG = validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", error="must be a slug such as home-garden")
+
+
+class CategoryNodeSchema(_Strict):
+    slug = fields.String(required=True, validate=[validate.Length(1, 80), _SLUG])
+    names = fields.Dict(
+        keys=fields.String(validate=_locale),
+        values=fields.String(validate=validate.Length(1, 120)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    attribute_hints = fields.List(fields.String(), load_default=list)
+    children = fields.List(fields.Nested(lambda: CategoryNodeSchema()), load_default=list)
+
+
+class CategoriesSchema(_Strict):
+    #: The initial category tree; operators edit it afterwards in the database.
+    tree = fields.List(fields.Nested(CategoryNodeSchema), load_default=list)
+
+    @validates_schema
+    def _unique_slugs(self, data: dict[str, Any], **_: Any) -> None:
+        seen: set[str] = set()
+
+        def walk(nodes: list[dict[str, Any]]) -> None:
+            for node in nodes:
+                if node["slug"] in seen:
+                    raise MMValidationError(f"slug {node['slug']!r} is used twice", "tree")
+                seen.add(node["slug"])
+                walk(node["children"])
+
+        walk(data["tree"])
+
+
 SECTIONS: dict[str, type[Schema]] = {
     "app": AppSchema,
     "site": SiteSchema,
@@ -278,25 +330,22 @@ SECTIONS: dict[str, type[Schema]] = {
     "mail": MailSchema,
     "storage": StorageSchema,
     "verification": VerificationSchema,
+    "listings": ListingsSchema,
+    "categories": CategoriesSchema,
 }
 
 
 @dataclass
 class Settings:
-    """Validated configuration of one app. Plugin sections are filled in later."""
+    """Validated configuration of one app.
+
+    Every core section of ``SECTIONS`` is an attribute (``settings.site``,
+    ``settings.listings``); plugin sections are filled into ``plugins`` by the
+    plugin manager.
+    """
 
     source: str
-    app: dict[str, Any]
-    site: dict[str, Any]
-    theme: dict[str, Any]
-    database: dict[str, Any]
-    fees: dict[str, Any]
-    security: dict[str, Any]
-    jobs: dict[str, Any]
-    users: dict[str, Any]
-    mail: dict[str, Any]
-    storage: dict[str, Any]
-    verification: dict[str, Any]
+    sections: dict[str, dict[str, Any]]
     enabled_plugins: list[str]
     raw_plugin_sections: dict[str, dict[str, Any]]
     secret_key: str | None = None
@@ -305,12 +354,18 @@ class Settings:
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __getattr__(self, name: str) -> dict[str, Any]:
+        sections = self.__dict__.get("sections") or {}
+        if name in sections:
+            return sections[name]
+        raise AttributeError(f"no config section {name!r}")
+
     @property
     def database_url(self) -> str:
         return self.database["url"]
 
     def section(self, name: str) -> dict[str, Any]:
-        return getattr(self, name)
+        return self.sections[name]
 
 
 def _flatten(messages: Any, prefix: list[str]) -> list[tuple[list[str], str]]:
@@ -451,17 +506,7 @@ def load_settings(
         app_section["debug"] = True
     return Settings(
         source=source,
-        app=app_section,
-        site=loaded["site"],
-        theme=loaded["theme"],
-        database=database,
-        fees=loaded["fees"],
-        security=loaded["security"],
-        jobs=loaded["jobs"],
-        users=loaded["users"],
-        mail=loaded["mail"],
-        storage=loaded["storage"],
-        verification=loaded["verification"],
+        sections={**loaded, "app": app_section, "database": database},
         enabled_plugins=enabled,
         raw_plugin_sections=plugin_sections,
         secret_key=environ.get("SECRET_KEY") or None,

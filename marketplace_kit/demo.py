@@ -214,5 +214,8 @@ def build_demo(
     with app.app_context():
         migrations.upgrade()
         logins = seed_core(app, seed)
+        from .demo_listings import seed_listings
+
+        seed_listings(app, seed)
         state(app).pm.hook.mk_seed_demo(app=app, seed=seed)
     return app, logins

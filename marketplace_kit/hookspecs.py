@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from flask import Blueprint, Flask, Request
     from marshmallow import Schema
 
+    from .core.listings.models import Listing
+    from .core.listings.search import SearchQuery, SearchResult
+    from .core.listings.types import ListingType
     from .core.users.models import User, VerificationRequest
     from .core.users.profiles import ProfileSection
     from .core.users.verification import VerificationField
@@ -128,6 +131,22 @@ def mk_register_verification_fields(app: Flask) -> list[VerificationField]:
     """
 
 
+@hookspec
+def mk_register_listing_types(app: Flask) -> list[ListingType]:
+    """Return :class:`marketplace_kit.core.listings.types.ListingType` items.
+
+    Called once per app, while it is configured. Each type has a unique
+    ``name`` (two plugins registering the same name stop startup naming both),
+    a ``label``, an ``author_side`` (``"offer"`` or ``"request"``), a
+    marshmallow ``schema`` for its attributes (each field's
+    ``metadata["scope"]`` is ``public``, ``protected`` or ``private``), the
+    ``process`` its orders follow, ``searchable`` / ``filterable`` attribute
+    names (public fields only), and optional ``templates`` for ``card``,
+    ``detail`` and ``form_fields``. The core registers ``product`` and
+    ``service``.
+    """
+
+
 # ---------------------------------------------------------------------------
 # Phase 2: requests -- questions with one answer (firstresult)
 # ---------------------------------------------------------------------------
@@ -152,6 +171,19 @@ def mk_permission_allowed(user: User | None, action: str, resource: Any | None) 
     ``None`` to leave the decision to the next implementation. The core's
     rules are the trylast default; a plugin adds rules by answering first.
     ``action`` is a dotted name such as ``"console.view"`` or ``"listing.edit"``.
+    """
+
+
+@hookspec(firstresult=True)
+def mk_search_listings(query: SearchQuery) -> SearchResult | None:
+    """Run a listing search and return a :class:`~marketplace_kit.core.listings.search.SearchResult`.
+
+    Called by :func:`marketplace_kit.core.listings.search.search_listings` for
+    the search page, ``GET /api/v1/listings`` and anyone else, after the query
+    was validated (sort resolved, filters checked). Return ``None`` to leave
+    the search to the next implementation. The core's default (trylast) uses
+    the database's full-text engine. An implementation must return published
+    listings only and must never match on protected or private data.
     """
 
 
@@ -266,6 +298,16 @@ def mk_user_deleted(user: User) -> None:
     The core already anonymised the ``users`` row (it stays, so references
     keep their integrity). Erase or anonymise the personal data your plugin
     keeps about ``user`` (``user.id`` still identifies them), and commit.
+    """
+
+
+@hookspec
+def mk_listing_changed(listing: Listing, change: str) -> None:
+    """A listing was created, edited or changed status (called after commit).
+
+    ``change`` is ``"created"``, ``"updated"``, or the new status
+    (``"pending"``, ``"published"``, ``"paused"``, ``"closed"``, ``"draft"``
+    after a rejection). The object is detached from the finished transaction.
     """
 
 

@@ -14,20 +14,22 @@ from ..hookspecs import hookimpl
 def mk_register_blueprints(app: Flask):
     from ..web.pages.account import bp as account
     from ..web.pages.api_docs import bp as api_docs
+    from ..web.pages.listings import bp as listings
     from ..web.pages.main import bp as main
     from ..web.pages.operator import bp as operator
 
-    return [main, account, operator, api_docs]
+    return [main, account, operator, listings, api_docs]
 
 
 @hookimpl(tryfirst=True)
 def mk_register_api_blueprints(app: Flask):
     from ..web.api.accounts import bp as auth
+    from ..web.api.listings import bp as listings
     from ..web.api.operator import bp as verification
     from ..web.api.site import bp as site
     from ..web.api.users import bp as users
 
-    return [site, auth, users, verification]
+    return [site, auth, users, verification, listings]
 
 
 @hookimpl

@@ -26,7 +26,12 @@ OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
     "operator.finance": ("finance",),
     "operator.invite": ("support",),
     "operator.suspend_users": ("moderator",),
+    "listing.moderate": ("moderator",),
+    "categories.edit": ("moderator",),
 }
+
+#: Actions any signed-in, active user may perform.
+MEMBER_ACTIONS = frozenset({"listing.create"})
 
 #: user action -> ``[verification]`` key holding the minimum level it needs.
 VERIFIED_ACTIONS: dict[str, str] = {
@@ -59,6 +64,8 @@ def core_permission(user: Any, action: str, resource: Any) -> bool | None:
             return False
         if resource is None:
             return True
+    if action in MEMBER_ACTIONS:
+        return True
     owner_id = getattr(resource, "owner_id", None)
     if owner_id is not None:
         return owner_id == user.id

@@ -6,6 +6,7 @@ from alembic import context
 from flask import current_app
 
 from marketplace_kit.app import state
+from marketplace_kit.core.listings.search_ddl import UNMANAGED_COLUMNS, UNMANAGED_INDEXES
 from marketplace_kit.extensions import db
 
 config = context.config
@@ -14,6 +15,10 @@ only_owner = current_app.config.get("MK_MIGRATION_ONLY_OWNER")
 
 
 def include_object(obj, name, type_, reflected, compare_to):
+    if (type_ == "index" and name in UNMANAGED_INDEXES) or (
+        type_ == "column" and name in UNMANAGED_COLUMNS
+    ):
+        return False  # hand-written full-text index and column (core/listings/search_ddl.py)
     if type_ != "table":
         return True
     table_name = name

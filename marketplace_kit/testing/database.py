@@ -142,9 +142,15 @@ def schema_differences(app: Flask) -> list:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from ..core.listings.search_ddl import UNMANAGED_COLUMNS, UNMANAGED_INDEXES
+
     tables = state(app).tables
 
     def include(obj, name, type_, reflected, compare_to):
+        if (type_ == "index" and name in UNMANAGED_INDEXES) or (
+            type_ == "column" and name in UNMANAGED_COLUMNS
+        ):
+            return False  # the full-text index and column written by hand (search_ddl.py)
         return name in tables if type_ == "table" else True
 
     with app.app_context(), db.engine.connect() as conn:

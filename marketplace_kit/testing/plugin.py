@@ -261,9 +261,15 @@ def api_token_factory(app: Flask) -> Callable[..., str]:
 
 @pytest.fixture
 def listing_factory(app: Flask, user_factory: Callable[..., Any]) -> Callable[..., Any]:
-    """Create committed listings; ``author`` defaults to a new user, ``status`` to published."""
+    """Create committed listings; ``author`` defaults to a new user, ``status`` to published.
+
+    Bypasses the listing service's validation (so tests can set any state) but
+    keeps the search document up to date; pass ``category=<Category>``,
+    ``latitude``/``longitude``, ``public_data`` and so on as keyword arguments.
+    """
     from ..app import state
     from ..core.listings.models import Listing
+    from ..core.listings.service import refresh_document
     from ..events import commit
     from ..extensions import db
 
@@ -283,8 +289,38 @@ def listing_factory(app: Flask, user_factory: Callable[..., Any]) -> Callable[..
             status=fields.pop("status", "published"),
             **fields,
         )
+        if listing.status == "published" and listing.published_at is None:
+            from ..core.db import utcnow
+
+            listing.published_at = utcnow()
+        for scope in ("public_data", "protected_data", "private_data"):
+            if getattr(listing, scope) is None:
+                setattr(listing, scope, {})
+        refresh_document(listing)
         db.session.add(listing)
         commit()
         return listing
+
+    return make
+
+
+@pytest.fixture
+def category_factory(app: Flask) -> Callable[..., Any]:
+    """Create committed categories: ``category_factory("bikes", parent=cat, names={...})``."""
+    from ..core.listings.models import Category
+    from ..events import commit
+    from ..extensions import db
+
+    def make(slug: str, *, parent: Any = None, names: dict[str, str] | None = None, **fields: Any):
+        cat = Category(
+            slug=slug,
+            parent=parent,
+            names=names or {"en": slug.replace("-", " ").title()},
+            attribute_hints=fields.pop("attribute_hints", []),
+            **fields,
+        )
+        db.session.add(cat)
+        commit()
+        return cat
 
     return make

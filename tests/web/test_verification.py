@@ -137,6 +137,8 @@ def test_business_kind_only_for_business_accounts(client, user_factory):
                 "operator.view_verification_documents",
                 "operator.moderate",
                 "operator.suspend_users",
+                "listing.moderate",
+                "categories.edit",
             },
         ),
         (["finance"], {"operator.console", "operator.view_users", "operator.finance"}),

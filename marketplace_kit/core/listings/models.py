@@ -1,19 +1,59 @@
-"""The listing model. Listing types, categories, images and search build on it."""
+"""Listings, categories, images, favourites and saved searches."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
 from ...money import Money
-from ..db import JSONType, TimestampMixin
+from ..db import JSONType, TimestampMixin, UTCDateTime
 from ..users.models import User
 
 LISTING_STATUSES = ("draft", "pending", "published", "paused", "closed")
 PRICING_UNITS = ("item", "hour", "day", "project", "person")
+
+
+class Category(TimestampMixin, db.Model):
+    """A node of the category tree; ``names`` maps a locale to the translated name."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="RESTRICT"), index=True
+    )
+    names: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    #: Attribute names suggested for listings in this category (form hints).
+    attribute_hints: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    parent: Mapped[Category | None] = relationship(remote_side=[id])
+
+    def name(self, locale: str | None = None) -> str:
+        names = self.names or {}
+        if locale and locale in names:
+            return names[locale]
+        if locale and locale.split("_")[0] in names:
+            return names[locale.split("_")[0]]
+        return names.get("en") or next(iter(names.values()), self.slug)
+
+    def __repr__(self) -> str:
+        return f"<Category {self.slug}>"
 
 
 class Listing(TimestampMixin, db.Model):
@@ -21,6 +61,9 @@ class Listing(TimestampMixin, db.Model):
     __table_args__ = (
         CheckConstraint("price_amount >= 0", name="price_not_negative"),
         CheckConstraint("quantity IS NULL OR quantity >= 0", name="quantity_not_negative"),
+        Index("ix_listings_status_created", "status", "created_at", "id"),
+        Index("ix_listings_status_price", "status", "price_amount", "id"),
+        Index("ix_listings_status_lat_lng", "status", "latitude", "longitude"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,7 +83,26 @@ class Listing(TimestampMixin, db.Model):
     protected_data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     private_data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL"), index=True
+    )
+    address: Mapped[str | None] = mapped_column(String(300))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Why an operator rejected the listing (shown to its author).
+    moderation_note: Mapped[str | None] = mapped_column(String(500))
+    #: The indexed document: title, description and the type's searchable public
+    #: attributes, with CJK runs split into bigrams (see ``search.documents``).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
+
     author: Mapped[User] = relationship()
+    category: Mapped[Category | None] = relationship()
+    images: Mapped[list[ListingImage]] = relationship(
+        order_by="ListingImage.position",
+        cascade="all, delete-orphan",
+        back_populates="listing",
+    )
 
     @property
     def price(self) -> Money:
@@ -57,3 +119,64 @@ class Listing(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Listing {self.id} {self.title!r}>"
+
+
+class ListingImage(TimestampMixin, db.Model):
+    """An uploaded image of a listing, stored under the instance's storage folder."""
+
+    __tablename__ = "listing_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    #: Path relative to the storage root.
+    path: Mapped[str] = mapped_column(String(300), unique=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+
+    listing: Mapped[Listing] = relationship(back_populates="images")
+
+
+class Favourite(TimestampMixin, db.Model):
+    """A user follows a listing or a provider (exactly one of the two)."""
+
+    __tablename__ = "favourites"
+    __table_args__ = (
+        UniqueConstraint("user_id", "listing_id", name="one_favourite_per_listing"),
+        UniqueConstraint("user_id", "provider_id", name="one_favourite_per_provider"),
+        CheckConstraint(
+            "(listing_id IS NULL) <> (provider_id IS NULL)", name="listing_xor_provider"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    listing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), index=True
+    )
+    provider_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+
+    @property
+    def owner_id(self) -> int:
+        return self.user_id
+
+
+class SavedSearch(TimestampMixin, db.Model):
+    """Search parameters a user keeps; ``last_seen_id`` marks what they were told about."""
+
+    __tablename__ = "saved_searches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    notify: Mapped[bool] = mapped_column(default=False)
+    last_seen_id: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def owner_id(self) -> int:
+        return self.user_id

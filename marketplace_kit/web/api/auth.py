@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
+from flask import request
 
 from ...errors import MarketplaceError, PermissionDenied
 
 BEARER = [{"bearerAuth": []}]
+_CACHE_KEY = "marketplace_kit.api_token"
 
 
 class Unauthorized(MarketplaceError):
@@ -40,13 +41,14 @@ def api_user(scope: str = "read", *, required: bool = True) -> Any:
     from ...core.users.tokens import authenticate
     from ...events import commit
 
-    if "mk_api_token" not in g:
+    # Cached per request (not on ``g``: an app context can outlive a request, e.g. in tests).
+    if _CACHE_KEY not in request.environ:
         secret = _token_from_header()
         token = authenticate(secret) if secret else None
         if token is not None:
             commit()  # records last_used_at
-        g.mk_api_token = token
-    token = g.mk_api_token
+        request.environ[_CACHE_KEY] = token
+    token = request.environ[_CACHE_KEY]
     if token is None:
         if required:
             raise Unauthorized(

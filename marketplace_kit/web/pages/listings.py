@@ -1,0 +1,725 @@
+"""Listing pages: search/browse, detail, create/edit/publish/pause/close, my listings,
+moderation, categories, favourites and saved searches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import StringField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from ...core.access import can
+from ...core.listings import categories as category_service
+from ...core.listings import service
+from ...core.listings.search import SORTS, SearchQuery, filterable_attributes, search_listings
+from ...core.listings.types import get_listing_type, listing_types
+from ...errors import MarketplaceError, NotFound, ValidationError
+from ...events import commit
+from ...extensions import db
+from .listing_forms import (
+    apply_errors,
+    attribute_names,
+    fill_form,
+    form_class,
+    form_to_data,
+    minor_to_str,
+    price_to_minor,
+)
+
+bp = Blueprint("listings", __name__, url_prefix="/listings")
+
+SORT_LABELS = {
+    "relevance": _l("Best match"),
+    "newest": _l("Newest"),
+    "price_asc": _l("Price: low to high"),
+    "price_desc": _l("Price: high to low"),
+    "distance": _l("Distance"),
+}
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "pending": _l("Waiting for approval"),
+    "published": _l("Published"),
+    "paused": _l("Paused"),
+    "closed": _l("Closed"),
+}
+
+
+def _user() -> Any:
+    user = current_user._get_current_object() if current_user else None
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def _currency() -> str:
+    return service.site_currency()
+
+
+@bp.app_context_processor
+def listing_helpers() -> dict[str, Any]:
+    return {
+        "listing_status_label": lambda s: STATUS_LABELS.get(s, s),
+        "listing_type_label": lambda n: listing_types()[n].label if n in listing_types() else n,
+        "listing_type_template": lambda n, part: (
+            listing_types()[n].template(part)
+            if n in listing_types()
+            else f"listings/parts/{part}.html"
+        ),
+        "locale_str": lambda: str(get_locale() or "en"),
+    }
+
+
+# ---------------------------------------------------------------------------
+# search / browse
+# ---------------------------------------------------------------------------
+
+
+def _float(name: str, errors: dict[str, list[str]]) -> float | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        errors[name] = [str(_l("Enter a number."))]
+        return None
+    if value != value or value in (float("inf"), float("-inf")):
+        errors[name] = [str(_l("Enter a number."))]
+        return None
+    return value
+
+
+def query_from_args() -> tuple[SearchQuery, dict[str, list[str]]]:
+    errors: dict[str, list[str]] = {}
+    currency = _currency()
+    min_price = price_to_minor(request.args.get("min_price"), currency)
+    max_price = price_to_minor(request.args.get("max_price"), currency)
+    for name, value in (("min_price", min_price), ("max_price", max_price)):
+        if value == -1:
+            errors[name] = [str(_l("Enter an amount such as 12.50."))]
+    listing_type = request.args.get("type") or None
+    if listing_type and listing_type not in listing_types():
+        errors["type"] = [str(_l("Unknown listing type."))]
+        listing_type = None
+    allowed = filterable_attributes(listing_type)
+    attributes = {}
+    for key, value in request.args.items():
+        if key.startswith("attr_") and value != "" and key[5:] in allowed:
+            attributes[key[5:]] = value
+    lat, lng = _float("lat", errors), _float("lng", errors)
+    radius = _float("radius_km", errors)
+    if radius is not None and lat is None:
+        radius = None
+    sort = request.args.get("sort") or None
+    if sort not in (None, *SORTS):
+        sort = None
+    query = SearchQuery(
+        q=(request.args.get("q") or "")[:200] or None,
+        category=request.args.get("category") or None,
+        listing_type=listing_type,
+        min_price=None if min_price in (None, -1) else min_price,
+        max_price=None if max_price in (None, -1) else max_price,
+        lat=lat,
+        lng=lng,
+        radius_km=radius,
+        sort=sort,
+        cursor=request.args.get("cursor") or None,
+        limit=current_app.extensions["marketplace_kit"].settings.listings["page_size"],
+        attributes=attributes,
+        facets=True,
+    )
+    return query, errors
+
+
+@bp.get("/")
+def search():
+    query, errors = query_from_args()
+    result = None
+    try:
+        result = search_listings(query)
+    except ValidationError as exc:
+        errors.update(
+            {
+                k: [str(m) for m in v] if isinstance(v, list) else [str(v)]
+                for k, v in exc.errors.items()
+            }
+        )
+        query.cursor = None
+        try:
+            result = search_listings(SearchQuery(q=query.q, limit=query.limit, facets=True))
+        except ValidationError:
+            result = None
+    args = request.args.to_dict()
+    next_url = None
+    if result is not None and result.next_cursor:
+        next_url = url_for("listings.search", **{**args, "cursor": result.next_cursor})
+    currency = _currency()
+    return render_template(
+        "listings/search.html",
+        result=result,
+        query=query,
+        args=args,
+        errors=errors,
+        next_url=next_url,
+        tree=category_service.flatten(),
+        types=listing_types(),
+        filterable=filterable_attributes(query.listing_type),
+        sort_labels=SORT_LABELS,
+        price_min_str=minor_to_str(query.min_price, currency),
+        price_max_str=minor_to_str(query.max_price, currency),
+        can_save=_user() is not None,
+    )
+
+
+# ---------------------------------------------------------------------------
+# detail
+# ---------------------------------------------------------------------------
+
+
+class ActionForm(FlaskForm):
+    """A CSRF-only form for POST buttons."""
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[InputRequired(), Length(3, 500)])
+
+
+@bp.get("/<int:listing_id>")
+def detail(listing_id: int):
+    user = _user()
+    listing = service.get_listing(listing_id, user)
+    lt = listing_types().get(listing.listing_type)
+    attributes = service.visible_attributes(listing, user)
+    labels = {}
+    if lt is not None:
+        labels = {
+            name: (f.metadata or {}).get("label") or name for name, f in lt.schema_fields().items()
+        }
+    from ...core.listings.social import is_favourite
+
+    return render_template(
+        "listings/detail.html",
+        listing=listing,
+        listing_type=lt,
+        attributes=attributes,
+        labels=labels,
+        can_edit=user is not None and can(user, "listing.edit", listing),
+        can_moderate=service.is_moderator(user),
+        favourite=is_favourite(user, listing) if user else False,
+        action_form=ActionForm(),
+        reject_form=RejectForm(),
+    )
+
+
+# ---------------------------------------------------------------------------
+# create / edit
+# ---------------------------------------------------------------------------
+
+
+@bp.get("/new")
+@login_required
+def choose_type():
+    lt_name = request.args.get("type")
+    if lt_name:
+        return redirect(url_for("listings.create", type_name=lt_name))
+    return render_template("listings/choose_type.html", types=listing_types())
+
+
+@bp.route("/new/<type_name>", methods=["GET", "POST"])
+@login_required
+def create(type_name: str):
+    if type_name not in listing_types():
+        raise NotFound("Unknown listing type.")
+    lt = get_listing_type(type_name)
+    form = form_class(lt)()
+    if form.validate_on_submit():
+        data, parse_errors = form_to_data(form, lt, _currency())
+        if parse_errors:
+            apply_errors(form, parse_errors)
+        else:
+            try:
+                listing = service.create_listing(_user(), listing_type=lt.name, **data)
+                commit()
+            except ValidationError as exc:
+                db.session.rollback()
+                for msg in apply_errors(form, exc.errors):
+                    flash(msg, "error")
+            else:
+                flash(_l("Draft saved. Publish it when it is ready."), "success")
+                return redirect(url_for("listings.detail", listing_id=listing.id))
+    return _render_form(form, lt, None), 200 if request.method == "GET" else 422
+
+
+def _render_form(form: FlaskForm, lt: Any, listing: Any):
+    return render_template(
+        "listings/form.html",
+        form=form,
+        listing_type=lt,
+        listing=listing,
+        attribute_fields=[getattr(form, "attr_" + n) for n in attribute_names(form)],
+        currency=_currency(),
+    )
+
+
+@bp.route("/<int:listing_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(listing_id: int):
+    user = _user()
+    listing = service.get_listing(listing_id, user)
+    if not can(user, "listing.edit", listing):
+        abort(403)
+    lt = get_listing_type(listing.listing_type)
+    form = form_class(lt)()
+    if request.method == "GET":
+        fill_form(form, listing, service.all_attributes(listing))
+    elif form.validate_on_submit():
+        data, parse_errors = form_to_data(form, lt, _currency())
+        data.pop("currency", None)
+        # Attributes left empty in the form are removed.
+        for name in attribute_names(form):
+            data["attributes"].setdefault(name, None)
+        if parse_errors:
+            apply_errors(form, parse_errors)
+        else:
+            try:
+                service.update_listing(listing, user, **data)
+                commit()
+            except ValidationError as exc:
+                db.session.rollback()
+                for msg in apply_errors(form, exc.errors):
+                    flash(msg, "error")
+            except MarketplaceError as exc:
+                db.session.rollback()
+                flash(exc.detail, "error")
+            else:
+                flash(_l("Changes saved."), "success")
+                return redirect(url_for("listings.detail", listing_id=listing.id))
+    status = 200 if request.method == "GET" else 422
+    return _render_form(form, lt, listing), status
+
+
+def _status_action(listing_id: int, action: str, message: Any):
+    user = _user()
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    listing = service.get_listing(listing_id, user)
+    try:
+        getattr(service, f"{action}_listing")(listing, user)
+        commit()
+    except MarketplaceError as exc:
+        db.session.rollback()
+        if exc.status == 403:
+            raise
+        flash(exc.detail, "error")
+    else:
+        flash(message if listing.status != "pending" else _l("Sent for approval."), "success")
+    return redirect(url_for("listings.detail", listing_id=listing.id))
+
+
+@bp.post("/<int:listing_id>/publish")
+@login_required
+def publish(listing_id: int):
+    return _status_action(listing_id, "publish", _l("Published."))
+
+
+@bp.post("/<int:listing_id>/pause")
+@login_required
+def pause(listing_id: int):
+    return _status_action(listing_id, "pause", _l("Paused."))
+
+
+@bp.post("/<int:listing_id>/close")
+@login_required
+def close(listing_id: int):
+    return _status_action(listing_id, "close", _l("Closed."))
+
+
+@bp.get("/mine")
+@login_required
+def mine():
+    user = _user()
+    status = request.args.get("status") or None
+    if status not in (None, *STATUS_LABELS):
+        status = None
+    return render_template(
+        "listings/mine.html",
+        listings=service.listings_of(user, status),
+        status=status,
+        statuses=STATUS_LABELS,
+    )
+
+
+# ---------------------------------------------------------------------------
+# moderation
+# ---------------------------------------------------------------------------
+
+
+@bp.get("/moderation")
+@login_required
+def moderation():
+    if not service.is_moderator(_user()):
+        abort(403)
+    return render_template(
+        "listings/moderation.html",
+        listings=service.pending_listings(),
+        action_form=ActionForm(),
+        reject_form=RejectForm(),
+    )
+
+
+@bp.post("/<int:listing_id>/approve")
+@login_required
+def approve(listing_id: int):
+    user = _user()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    listing = service.get_listing(listing_id, user)
+    try:
+        service.approve_listing(listing, user)
+        commit()
+        flash(_l("Approved and published."), "success")
+    except MarketplaceError as exc:
+        db.session.rollback()
+        if exc.status == 403:
+            raise
+        flash(exc.detail, "error")
+    return redirect(url_for("listings.moderation"))
+
+
+@bp.post("/<int:listing_id>/reject")
+@login_required
+def reject(listing_id: int):
+    user = _user()
+    if not service.is_moderator(user):
+        abort(403)
+    form = RejectForm()
+    listing = service.get_listing(listing_id, user)
+    if form.validate_on_submit():
+        try:
+            service.reject_listing(listing, user, form.reason.data)
+            commit()
+            flash(_l("Rejected; the author sees your reason."), "success")
+            return redirect(url_for("listings.moderation"))
+        except MarketplaceError as exc:
+            db.session.rollback()
+            flash(exc.detail, "error")
+    return render_template(
+        "listings/moderation.html",
+        listings=service.pending_listings(),
+        action_form=ActionForm(),
+        reject_form=form,
+        reject_for=listing.id,
+    ), 422
+
+
+# ---------------------------------------------------------------------------
+# categories (operators)
+# ---------------------------------------------------------------------------
+
+
+class CategoryForm(FlaskForm):
+    slug = StringField(_l("Slug"), validators=[InputRequired(), Length(1, 80)])
+    name_en = StringField(_l("Name (English)"), validators=[Length(max=120)])
+    name_zh_Hans = StringField(_l("Name (Chinese)"), validators=[Length(max=120)])
+    name_ru = StringField(_l("Name (Russian)"), validators=[Length(max=120)])
+    parent = StringField(_l("Parent category slug"), validators=[Length(max=80)])
+    attribute_hints = StringField(_l("Attribute hints (comma separated)"))
+
+
+def _category_kwargs(form: CategoryForm) -> dict[str, Any]:
+    names = {
+        code: getattr(form, f"name_{code}").data or ""
+        for code in ("en", "zh_Hans", "ru")
+        if (getattr(form, f"name_{code}").data or "").strip()
+    }
+    return {
+        "slug": (form.slug.data or "").strip(),
+        "names": names,
+        "parent": (form.parent.data or "").strip() or None,
+        "attribute_hints": [h for h in (form.attribute_hints.data or "").split(",") if h.strip()],
+    }
+
+
+@bp.route("/categories", methods=["GET", "POST"])
+@login_required
+def categories():
+    user = _user()
+    if not can(user, "categories.edit"):
+        abort(403)
+    form = CategoryForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            category_service.create_category(user, **_category_kwargs(form))
+            commit()
+            flash(_l("Category added."), "success")
+            return redirect(url_for("listings.categories"))
+        except ValidationError as exc:
+            db.session.rollback()
+            _category_errors(form, exc.errors)
+    if request.method == "POST":
+        status = 422
+    return render_template(
+        "listings/categories.html",
+        form=form,
+        tree=category_service.flatten(),
+        action_form=ActionForm(),
+    ), status
+
+
+def _category_errors(form: CategoryForm, errors: dict[str, Any]) -> None:
+    for key, msgs in errors.items():
+        field = getattr(form, "name_en" if key == "names" else key, None) or form.slug
+        field.errors = list(field.errors) + [str(m) for m in msgs]
+
+
+@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+@login_required
+def edit_category(category_id: int):
+    user = _user()
+    if not can(user, "categories.edit"):
+        abort(403)
+    category = category_service.get_category(category_id)
+    form = CategoryForm()
+    status = 200
+    if request.method == "GET":
+        form.slug.data = category.slug
+        for code in ("en", "zh_Hans", "ru"):
+            getattr(form, f"name_{code}").data = (category.names or {}).get(code, "")
+        form.parent.data = category.parent.slug if category.parent else ""
+        form.attribute_hints.data = ", ".join(category.attribute_hints or [])
+    elif form.validate_on_submit():
+        try:
+            category_service.update_category(user, category, **_category_kwargs(form))
+            commit()
+            flash(_l("Category saved."), "success")
+            return redirect(url_for("listings.categories"))
+        except ValidationError as exc:
+            db.session.rollback()
+            _category_errors(form, exc.errors)
+            status = 422
+    else:
+        status = 422
+    return render_template("listings/category_form.html", form=form, category=category), status
+
+
+@bp.post("/categories/<int:category_id>/delete")
+@login_required
+def delete_category(category_id: int):
+    user = _user()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    category = category_service.get_category(category_id)
+    try:
+        category_service.delete_category(user, category)
+        commit()
+        flash(_l("Category deleted."), "success")
+    except MarketplaceError as exc:
+        db.session.rollback()
+        if exc.status == 403:
+            raise
+        flash(exc.detail, "error")
+    return redirect(url_for("listings.categories"))
+
+
+# ---------------------------------------------------------------------------
+# favourites and saved searches
+# ---------------------------------------------------------------------------
+
+
+@bp.post("/<int:listing_id>/favourite")
+@login_required
+def favourite(listing_id: int):
+    from ...core.listings import social
+
+    user = _user()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    listing = service.get_listing(listing_id, user)
+    if social.is_favourite(user, listing):
+        social.remove_favourite(user, listing=listing)
+        flash(_l("Removed from your favourites."), "success")
+    else:
+        social.add_favourite(user, listing=listing)
+        flash(_l("Added to your favourites."), "success")
+    commit()
+    return redirect(url_for("listings.detail", listing_id=listing.id))
+
+
+@bp.get("/favourites")
+@login_required
+def favourites():
+    from ...core.listings import social
+
+    return render_template("listings/favourites.html", listings=social.favourite_listings(_user()))
+
+
+class SaveSearchForm(FlaskForm):
+    name = StringField(_l("Name of this search"), validators=[InputRequired(), Length(1, 120)])
+
+
+@bp.route("/searches", methods=["GET", "POST"])
+@login_required
+def saved_searches():
+    from ...core.listings import social
+
+    user = _user()
+    form = SaveSearchForm()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            query, errors = query_from_args()
+            params = {
+                "q": query.q,
+                "category": query.category,
+                "listing_type": query.listing_type,
+                "min_price": query.min_price,
+                "max_price": query.max_price,
+                "lat": query.lat,
+                "lng": query.lng,
+                "radius_km": query.radius_km,
+                "attributes": query.attributes,
+            }
+            try:
+                if errors:
+                    raise ValidationError(errors=errors)
+                social.save_search(user, form.name.data, params)
+                commit()
+                flash(_l("Search saved."), "success")
+                return redirect(url_for("listings.saved_searches"))
+            except ValidationError as exc:
+                db.session.rollback()
+                for msgs in exc.errors.values():
+                    form.name.errors = list(form.name.errors) + [str(m) for m in msgs]
+    searches = social.saved_searches_of(user)
+    links = {}
+    for s in searches:
+        args = {k: v for k, v in s.params.items() if k not in ("attributes", "listing_type")}
+        if s.params.get("listing_type"):
+            args["type"] = s.params["listing_type"]
+        for key in ("min_price", "max_price"):
+            if key in args:
+                args[key] = minor_to_str(args[key], _currency())
+        for key, value in (s.params.get("attributes") or {}).items():
+            args["attr_" + key] = value
+        links[s.id] = url_for("listings.search", **args)
+    return render_template(
+        "listings/saved_searches.html",
+        searches=searches,
+        links=links,
+        form=form,
+        action_form=ActionForm(),
+    ), status
+
+
+@bp.post("/searches/<int:saved_id>/delete")
+@login_required
+def delete_saved_search(saved_id: int):
+    from ...core.listings import social
+
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    social.delete_saved_search(_user(), saved_id)
+    commit()
+    flash(_l("Saved search deleted."), "success")
+    return redirect(url_for("listings.saved_searches"))
+
+
+# ---------------------------------------------------------------------------
+# images
+# ---------------------------------------------------------------------------
+
+
+class ImageForm(FlaskForm):
+    image = FileField(_l("Image (JPEG, PNG, GIF or WebP)"), validators=[FileRequired()])
+
+
+@bp.get("/<int:listing_id>/images/<int:image_id>")
+def image(listing_id: int, image_id: int):
+    from ...core.listings import images as image_service
+
+    listing = service.get_listing(listing_id, _user())
+    img = image_service.get_image(listing, image_id)
+    path = image_service.image_file(img)
+    if not path.exists():
+        raise NotFound("No such image.")
+    resp = send_file(path, mimetype=img.content_type, max_age=86400)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.route("/<int:listing_id>/images", methods=["GET", "POST"])
+@login_required
+def images(listing_id: int):
+    from ...core.listings import images as image_service
+
+    user = _user()
+    listing = service.get_listing(listing_id, user)
+    if not can(user, "listing.edit", listing):
+        abort(403)
+    form = ImageForm()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                image_service.add_image(listing, user, form.image.data.read())
+                commit()
+                flash(_l("Image added."), "success")
+                return redirect(url_for("listings.images", listing_id=listing.id))
+            except ValidationError as exc:
+                db.session.rollback()
+                form.image.errors = list(form.image.errors) + [
+                    str(m) for m in exc.errors.get("image", [])
+                ]
+    return render_template(
+        "listings/images.html", listing=listing, form=form, action_form=ActionForm()
+    ), status
+
+
+@bp.post("/<int:listing_id>/images/<int:image_id>/delete")
+@login_required
+def delete_image(listing_id: int, image_id: int):
+    from ...core.listings import images as image_service
+
+    user = _user()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    listing = service.get_listing(listing_id, user)
+    image_service.remove_image(listing, user, image_id)
+    commit()
+    flash(_l("Image removed."), "success")
+    return redirect(url_for("listings.images", listing_id=listing.id))
+
+
+@bp.post("/<int:listing_id>/images/<int:image_id>/first")
+@login_required
+def first_image(listing_id: int, image_id: int):
+    from ...core.listings import images as image_service
+
+    user = _user()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    listing = service.get_listing(listing_id, user)
+    ids = [i.id for i in listing.images]
+    if image_id not in ids:
+        raise NotFound("No such image.")
+    image_service.reorder_images(listing, user, [image_id] + [i for i in ids if i != image_id])
+    commit()
+    return redirect(url_for("listings.images", listing_id=listing.id))
