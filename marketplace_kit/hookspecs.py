@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from flask import Blueprint, Flask, Request
     from marshmallow import Schema
 
+    from .core.ledger.kinds import AccountKind
     from .core.users.models import User
     from .jobs import Job
     from .web.menus import Link
@@ -99,6 +100,18 @@ def mk_register_jobs(app: Flask) -> list[Job]:
     Called once per app. Each job runs inside an app context on the worker
     (``marketplace-kit worker``), or immediately in tests. Names must be
     unique across the app; use the plugin name as a prefix.
+    """
+
+
+@hookspec
+def mk_register_account_kinds(app: Flask) -> list[AccountKind]:
+    """Return :class:`marketplace_kit.core.ledger.kinds.AccountKind` items (ledger account kinds).
+
+    Called once per app at startup. The core registers ``wallet``,
+    ``payout_hold``, ``escrow``, ``revenue`` and ``clearing``; a plugin adds
+    its own (e.g. ``credit_issuance`` with ``allow_negative=True`` for mutual
+    credit). Names are lower_snake_case and unique across the app; a clash
+    stops startup naming both plugins.
     """
 
 

@@ -31,6 +31,7 @@ log = logging.getLogger("marketplace_kit.plugins")
 BUILTIN_PLUGINS = (
     "marketplace_kit.builtin.defaults",
     "marketplace_kit.builtin.web",
+    "marketplace_kit.builtin.orders",
 )
 
 

@@ -1,6 +1,14 @@
 """Imports every core model so the metadata is complete before tables are assigned."""
 
+from .ledger.models import JournalEntry, LedgerAccount, Posting
 from .listings.models import Listing
 from .users.models import ApiToken, User
 
-__all__ = ["ApiToken", "Listing", "User"]
+__all__ = [
+    "ApiToken",
+    "JournalEntry",
+    "LedgerAccount",
+    "Listing",
+    "Posting",
+    "User",
+]
