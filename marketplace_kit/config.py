@@ -119,7 +119,7 @@ class FeeRuleSchema(_Strict):
     category = fields.String(load_default=None, allow_none=True)
     provider = fields.Integer(load_default=None, allow_none=True)
     charged_to = fields.String(
-        load_default="provider", validate=validate.OneOf(["provider", "customer"])
+        load_default="provider", validate=validate.OneOf(["provider", "customer", "both"])
     )
     percent = fields.Decimal(
         load_default=None, allow_none=True, places=4, validate=validate.Range(0, 100)
@@ -136,6 +136,33 @@ class FeeRuleSchema(_Strict):
 
 class FeesSchema(_Strict):
     rules = fields.List(fields.Nested(FeeRuleSchema), load_default=list)
+
+
+class CancellationBandSchema(_Strict):
+    before = fields.String(required=True, validate=validate.Regexp(r"^\d+[smhdw]$"))
+    refund_percent = fields.Integer(required=True, validate=validate.Range(0, 100))
+
+
+class CancellationPolicySchema(_Strict):
+    bands = fields.List(fields.Nested(CancellationBandSchema), load_default=list)
+    otherwise = fields.Integer(load_default=0, validate=validate.Range(0, 100))
+
+
+class OrdersSchema(_Strict):
+    """Orders, payouts and disputes (see docs/configuration.md)."""
+
+    processes = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    default_process = fields.String(load_default="purchase")
+    cancellation_policy = fields.Nested(
+        CancellationPolicySchema,
+        load_default=lambda: {
+            "bands": [
+                {"before": "7d", "refund_percent": 100},
+                {"before": "1d", "refund_percent": 50},
+            ],
+            "otherwise": 0,
+        },
+    )
 
 
 class SecuritySchema(_Strict):
@@ -166,6 +193,7 @@ SECTIONS: dict[str, type[Schema]] = {
     "theme": ThemeSchema,
     "database": DatabaseSchema,
     "fees": FeesSchema,
+    "orders": OrdersSchema,
     "security": SecuritySchema,
     "jobs": JobsSchema,
 }
@@ -189,6 +217,7 @@ class Settings:
     redis_url: str | None = None
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    orders: dict[str, Any] = field(default_factory=dict)
 
     @property
     def database_url(self) -> str:
@@ -341,6 +370,7 @@ def load_settings(
         theme=loaded["theme"],
         database=database,
         fees=loaded["fees"],
+        orders=loaded["orders"],
         security=loaded["security"],
         jobs=loaded["jobs"],
         enabled_plugins=enabled,

@@ -26,8 +26,12 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from marshmallow import Schema
 
     from .core.ledger.kinds import AccountKind
+    from .core.orders.actions import Action
+    from .core.orders.fees import PriceLine
+    from .core.orders.models import Order
     from .core.users.models import User
     from .jobs import Job
+    from .money import Money
     from .web.menus import Link
 
 PROJECT = "marketplace_kit"
@@ -115,6 +119,30 @@ def mk_register_account_kinds(app: Flask) -> list[AccountKind]:
     """
 
 
+@hookspec
+def mk_register_actions(app: Flask) -> list[Action]:
+    """Return :class:`marketplace_kit.core.orders.actions.Action` items for processes to use.
+
+    Called once per app at startup, before processes are validated. An action
+    is ``Action(name, func, params=<schema>, inputs=(...), description)``;
+    ``func(ctx, **params)`` runs inside the transition's database transaction
+    and raises a ``MarketplaceError`` to refuse it. Names are unique across
+    the app; a clash stops startup naming both plugins.
+    """
+
+
+@hookspec
+def mk_register_processes(app: Flask) -> list[dict[str, Any]]:
+    """Return transaction process definitions (mappings, see ``core/orders/process.py``).
+
+    Called once per app at startup, after actions are collected. Each process
+    is validated (states, reachability, one initial transition, known actions
+    and their parameters, timers); a problem stops startup naming the process
+    and the plugin. ``(name, version)`` must be unique; new orders use the
+    highest version, existing orders keep theirs.
+    """
+
+
 # ---------------------------------------------------------------------------
 # Phase 2: requests -- questions with one answer (firstresult)
 # ---------------------------------------------------------------------------
@@ -168,6 +196,30 @@ def mk_prepare_health(report: dict[str, Any]) -> None:
     """
 
 
+@hookspec
+def mk_order_price_lines(order: Order, subtotal: Money) -> list[PriceLine]:
+    """Return extra fee, discount or adjustment lines for an order being priced.
+
+    Called once per order by the ``calculate_price`` action, after the
+    config's fee rules; lines of all plugins are appended in hook call order
+    and written onto the order, never recomputed. Each is a
+    :class:`marketplace_kit.core.orders.fees.PriceLine` in the order's
+    currency with ``payer`` ``"customer"`` (added to what the customer pays;
+    negative for a discount) or ``"provider"`` (deducted from the payout).
+    """
+
+
+@hookspec
+def mk_outbox_message(topic: str, payload: dict[str, Any]) -> None:
+    """Deliver one outbox message (``topic`` e.g. ``"notification"``), outside any transaction.
+
+    Called by the ``core.deliver_outbox`` job for every undelivered message,
+    after the transaction that wrote it committed. Every implementation is
+    called; ignore topics you do not handle. Raising marks the delivery as
+    failed and it is retried later, so handlers must be idempotent.
+    """
+
+
 # ---------------------------------------------------------------------------
 # Phase 2: requests -- UI contributions
 # ---------------------------------------------------------------------------
@@ -202,6 +254,25 @@ def mk_user_registered(user: User) -> None:
 
     The object is detached from the finished transaction; re-load it in a
     new session to change it.
+    """
+
+
+@hookspec
+def mk_order_transitioned(
+    order: Order, transition: str, from_state: str | None, to_state: str, actor: User | None
+) -> None:
+    """An order took a transition (called after commit, once per transition).
+
+    ``from_state`` is ``None`` for the initial transition; ``actor`` is
+    ``None`` when the system (a timer, a payment callback) acted.
+    """
+
+
+@hookspec
+def mk_outbox_ready() -> None:
+    """Outbox messages were committed (called after commit).
+
+    The core's implementation enqueues the ``core.deliver_outbox`` job.
     """
 
 

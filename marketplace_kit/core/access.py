@@ -16,6 +16,9 @@ from ..errors import PermissionDenied
 #: action -> operator roles that may perform it (admin may do everything).
 OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
     "operator.view_plugins": ("admin",),
+    "order.operate": ("support", "finance"),
+    "ledger.view": ("finance",),
+    "payout.approve": ("finance",),
 }
 
 
@@ -27,6 +30,9 @@ def core_permission(user: Any, action: str, resource: Any) -> bool | None:
     roles = set(getattr(user, "roles", None) or [])
     if action in OPERATOR_ACTIONS:
         return "admin" in roles or bool(roles & set(OPERATOR_ACTIONS[action]))
+    party_ids = getattr(resource, "party_ids", None)
+    if party_ids is not None and action.startswith("order."):
+        return user.id in party_ids or bool(roles & {"admin", "support", "finance"})
     owner_id = getattr(resource, "owner_id", None)
     if owner_id is not None:
         return owner_id == user.id

@@ -2,6 +2,7 @@
 
 from .ledger.models import JournalEntry, LedgerAccount, Posting
 from .listings.models import Listing
+from .orders.models import Order, OrderEvent, OrderLine, OrderTimer, OutboxMessage
 from .users.models import ApiToken, User
 
 __all__ = [
@@ -9,6 +10,11 @@ __all__ = [
     "JournalEntry",
     "LedgerAccount",
     "Listing",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "OrderTimer",
+    "OutboxMessage",
     "Posting",
     "User",
 ]

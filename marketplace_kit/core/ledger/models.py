@@ -22,7 +22,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
-    Integer,
     String,
     UniqueConstraint,
 )
@@ -71,7 +70,7 @@ class JournalEntry(db.Model):
     kind: Mapped[str] = mapped_column(String(40), index=True)
     memo: Mapped[str] = mapped_column(String(255), default="")
     #: The order this movement belongs to, if any.
-    order_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     #: Set for movements that must happen at most once (e.g. ``order:7:release``).
     unique_key: Mapped[str | None] = mapped_column(String(160), unique=True)
 

@@ -2,12 +2,13 @@
 
 Revision ID: core_0004
 Revises: core_0001
-Create Date: 2026-11-22 04:26:40.467543
+Create Date: 2026-11-22 04:37:38.159398
 """
 
 from alembic import op
 import sqlalchemy as sa
 import marketplace_kit.core.db
+from sqlalchemy.dialects import postgresql
 
 # Journal entries and postings are immutable below the ORM (same SQL as
 # marketplace_kit/core/ledger/immutability.py, inlined so this revision never changes).
@@ -66,6 +67,93 @@ def upgrade():
         )
 
     op.create_table(
+        "outbox_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("topic", sa.String(length=64), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "delivered_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_messages")),
+    )
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_outbox_messages_delivered_at"), ["delivered_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_outbox_messages_topic"), ["topic"], unique=False)
+
+    op.create_table(
+        "orders",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("process_name", sa.String(length=64), nullable=False),
+        sa.Column("process_version", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("provider_id", sa.Integer(), nullable=False),
+        sa.Column("listing_id", sa.Integer(), nullable=True),
+        sa.Column("parent_id", sa.Integer(), nullable=True),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("stock_reserved", sa.Integer(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("unit_price_amount", sa.BigInteger(), nullable=False),
+        sa.Column("subtotal_amount", sa.BigInteger(), nullable=True),
+        sa.Column("customer_total_amount", sa.BigInteger(), nullable=True),
+        sa.Column("provider_payout_amount", sa.BigInteger(), nullable=True),
+        sa.Column(
+            "booking_start", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("booking_end", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "cancellation_policy",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "protected_data",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "private_data",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_orders_quantity_positive")),
+        sa.CheckConstraint(
+            "stock_reserved >= 0", name=op.f("ck_orders_stock_reserved_not_negative")
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["users.id"], name=op.f("fk_orders_customer_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["listing_id"], ["listings.id"], name=op.f("fk_orders_listing_id_listings")
+        ),
+        sa.ForeignKeyConstraint(
+            ["parent_id"], ["orders.id"], name=op.f("fk_orders_parent_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["provider_id"], ["users.id"], name=op.f("fk_orders_provider_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_orders")),
+    )
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_orders_customer_id"), ["customer_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_orders_listing_id"), ["listing_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_orders_process_name"), ["process_name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_orders_provider_id"), ["provider_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_orders_state"), ["state"], unique=False)
+
+    op.create_table(
         "ledger_entries",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("created_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
@@ -73,6 +161,9 @@ def upgrade():
         sa.Column("memo", sa.String(length=255), nullable=False),
         sa.Column("order_id", sa.Integer(), nullable=True),
         sa.Column("unique_key", sa.String(length=160), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_ledger_entries_order_id_orders")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_entries")),
         sa.UniqueConstraint("unique_key", name=op.f("uq_ledger_entries_unique_key")),
     )
@@ -82,6 +173,72 @@ def upgrade():
         )
         batch_op.create_index(batch_op.f("ix_ledger_entries_kind"), ["kind"], unique=False)
         batch_op.create_index(batch_op.f("ix_ledger_entries_order_id"), ["order_id"], unique=False)
+
+    op.create_table(
+        "order_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("transition", sa.String(length=64), nullable=False),
+        sa.Column("from_state", sa.String(length=64), nullable=True),
+        sa.Column("to_state", sa.String(length=64), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("actor_role", sa.String(length=16), nullable=False),
+        sa.Column(
+            "params",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["users.id"], name=op.f("fk_order_events_actor_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_order_events_order_id_orders")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_order_events")),
+    )
+    with op.batch_alter_table("order_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_order_events_order_id"), ["order_id"], unique=False)
+
+    op.create_table(
+        "order_lines",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("label", sa.String(length=200), nullable=False),
+        sa.Column("payer", sa.String(length=16), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("created_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_order_lines_order_id_orders")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_order_lines")),
+    )
+    with op.batch_alter_table("order_lines", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_order_lines_order_id"), ["order_id"], unique=False)
+
+    op.create_table(
+        "order_timers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("transition", sa.String(length=64), nullable=False),
+        sa.Column("order_version", sa.Integer(), nullable=False),
+        sa.Column("due_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_order_timers_order_id_orders")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_order_timers")),
+        sa.UniqueConstraint("order_id", "transition", "order_version", name="uq_order_timers_once"),
+    )
+    with op.batch_alter_table("order_timers", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_order_timers_due_at"), ["due_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_order_timers_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_order_timers_status"), ["status"], unique=False)
 
     op.create_table(
         "ledger_postings",
@@ -118,12 +275,39 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_ledger_postings_account_id"))
 
     op.drop_table("ledger_postings")
+    with op.batch_alter_table("order_timers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_order_timers_status"))
+        batch_op.drop_index(batch_op.f("ix_order_timers_order_id"))
+        batch_op.drop_index(batch_op.f("ix_order_timers_due_at"))
+
+    op.drop_table("order_timers")
+    with op.batch_alter_table("order_lines", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_order_lines_order_id"))
+
+    op.drop_table("order_lines")
+    with op.batch_alter_table("order_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_order_events_order_id"))
+
+    op.drop_table("order_events")
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ledger_entries_order_id"))
         batch_op.drop_index(batch_op.f("ix_ledger_entries_kind"))
         batch_op.drop_index(batch_op.f("ix_ledger_entries_created_at"))
 
     op.drop_table("ledger_entries")
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_orders_state"))
+        batch_op.drop_index(batch_op.f("ix_orders_provider_id"))
+        batch_op.drop_index(batch_op.f("ix_orders_process_name"))
+        batch_op.drop_index(batch_op.f("ix_orders_listing_id"))
+        batch_op.drop_index(batch_op.f("ix_orders_customer_id"))
+
+    op.drop_table("orders")
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_messages_topic"))
+        batch_op.drop_index(batch_op.f("ix_outbox_messages_delivered_at"))
+
+    op.drop_table("outbox_messages")
     with op.batch_alter_table("ledger_accounts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ledger_accounts_owner_key"))
 
