@@ -153,6 +153,8 @@ class OrdersSchema(_Strict):
 
     processes = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     default_process = fields.String(load_default="purchase")
+    payment_providers = fields.List(fields.String(), load_default=lambda: ["sandbox", "manual"])
+    sandbox_webhook_secret = fields.String(load_default=None, allow_none=True)
     cancellation_policy = fields.Nested(
         CancellationPolicySchema,
         load_default=lambda: {

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from .core.orders.actions import Action
     from .core.orders.fees import PriceLine
     from .core.orders.models import Order
+    from .core.payments.providers import PaymentProvider
     from .core.users.models import User
     from .jobs import Job
     from .money import Money
@@ -140,6 +141,18 @@ def mk_register_processes(app: Flask) -> list[dict[str, Any]]:
     and their parameters, timers); a problem stops startup naming the process
     and the plugin. ``(name, version)`` must be unique; new orders use the
     highest version, existing orders keep theirs.
+    """
+
+
+@hookspec
+def mk_register_payment_providers(app: Flask) -> list[PaymentProvider]:
+    """Return :class:`marketplace_kit.core.payments.providers.PaymentProvider` instances.
+
+    Called once per app at startup. The core ships ``sandbox`` (test cards,
+    signed webhooks) and ``manual`` (bank transfer confirmed by an operator);
+    ``wallet`` is reserved. Providers are only called from outside database
+    transactions (the outbox) and their webhooks must verify signatures.
+    Names are unique across the app; a clash stops startup naming both plugins.
     """
 
 

@@ -38,6 +38,32 @@ def mk_register_processes(app: Flask):
     return [dict(p) for p in CORE_PROCESSES]
 
 
+@hookimpl(tryfirst=True)
+def mk_register_payment_providers(app: Flask):
+    from ..core.payments.providers import ManualProvider, SandboxProvider, sandbox_secret
+
+    return [SandboxProvider(sandbox_secret(app)), ManualProvider()]
+
+
+@hookimpl
+def mk_outbox_message(topic: str, payload: dict[str, Any]) -> None:
+    from ..core.payments import service
+
+    if topic == "payment.charge":
+        service.execute_charge(payload["payment_id"], payload.get("details") or {})
+    elif topic == "payment.refund":
+        service.execute_refund(payload)
+
+
+@hookimpl
+def mk_register_blueprints(app: Flask):
+    from ..extensions import csrf
+    from ..web.pages.payments import bp as payments
+
+    csrf.exempt(payments)
+    return [payments]
+
+
 def _run_timers() -> int:
     from ..core.orders.engine import run_due_timers
 
@@ -85,3 +111,11 @@ def mk_configure(app: Flask) -> None:
             raise PluginError(f"plugin {plugin!r}: mk_register_processes must return a list")
         collected.extend((plugin, item) for item in items)
     registry.install(app, collected, registered)
+    from ..core.payments import providers
+
+    providers.install(
+        app,
+        pm.collect(
+            "mk_register_payment_providers", "payment provider", key=lambda p: p.name, app=app
+        ),
+    )

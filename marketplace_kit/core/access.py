@@ -19,6 +19,7 @@ OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
     "order.operate": ("support", "finance"),
     "ledger.view": ("finance",),
     "payout.approve": ("finance",),
+    "payment.confirm": ("finance",),
 }
 
 

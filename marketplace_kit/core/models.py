@@ -3,10 +3,12 @@
 from .ledger.models import JournalEntry, LedgerAccount, Posting
 from .listings.models import Listing
 from .orders.models import Order, OrderEvent, OrderLine, OrderTimer, OutboxMessage
+from .payments.models import IdempotencyKey, Payment, WebhookEvent
 from .users.models import ApiToken, User
 
 __all__ = [
     "ApiToken",
+    "IdempotencyKey",
     "JournalEntry",
     "LedgerAccount",
     "Listing",
@@ -15,6 +17,8 @@ __all__ = [
     "OrderLine",
     "OrderTimer",
     "OutboxMessage",
+    "Payment",
     "Posting",
     "User",
+    "WebhookEvent",
 ]

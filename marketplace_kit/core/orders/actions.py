@@ -299,10 +299,15 @@ class RefundParams(_Strict):
     mode = fields.String(
         load_default="full", validate=validate.OneOf(["full", "partial", "policy"])
     )
+    to = fields.String(load_default="original", validate=validate.OneOf(["original", "wallet"]))
 
 
-def refund(ctx: ActionContext, mode: str = "full") -> None:
-    """Refund from escrow to the customer's wallet.
+def refund(ctx: ActionContext, mode: str = "full", to: str = "original") -> None:
+    """Refund from escrow to the customer.
+
+    ``to = "original"`` gives card payments back through their provider
+    (escrow -> provider clearing, and a ``payment.refund`` outbox message);
+    wallet payments, and ``to = "wallet"``, go to the customer's wallet.
 
     ``full``: everything in escrow. ``partial``: ``amount`` (minor units) from
     the input, more than zero and at most what escrow holds. ``policy``: the
@@ -329,15 +334,36 @@ def refund(ctx: ActionContext, mode: str = "full") -> None:
         amount = held.percent(percent) if held else held
     if not amount:
         return
+    payment = None
+    if to == "original":
+        from ..payments.service import succeeded_payment
+
+        payment = succeeded_payment(order)
+    if payment is not None:
+        target = ledger.account("clearing", payment.provider, order.currency)
+    else:
+        target = ledger.account("wallet", order.customer_id, order.currency)
     ledger.transfer(
         "refund",
         escrow,
-        ledger.account("wallet", order.customer_id, order.currency),
+        target,
         amount,
-        memo=f"order {order.id}: refund ({mode})",
+        memo=f"order {order.id}: refund ({mode}) to {payment.provider if payment else 'wallet'}",
         order_id=order.id,
         unique_key=f"order:{order.id}:refund:{order.version}",
     )
+    if payment is not None:
+        from . import outbox
+
+        outbox.add(
+            "payment.refund",
+            {
+                "provider": payment.provider,
+                "reference": payment.reference,
+                "amount": amount.amount,
+                "currency": amount.currency,
+            },
+        )
 
 
 # ---------------------------------------------------------------------------

@@ -34,6 +34,14 @@ PURCHASE: dict[str, Any] = {
             "notify": [{"to": BOTH, "template": "order_paid"}],
         },
         {
+            "name": "payment_succeeded",
+            "from": ["pending_payment"],
+            "to": "paid",
+            "actors": ["system"],
+            "actions": [{"name": "hold_in_escrow", "params": {"source": "payment"}}],
+            "notify": [{"to": BOTH, "template": "order_paid"}],
+        },
+        {
             "name": "cancel",
             "from": ["pending_payment"],
             "to": "cancelled",
@@ -157,6 +165,14 @@ BOOKING: dict[str, Any] = {
             "to": "paid",
             "actors": ["customer"],
             "actions": [{"name": "hold_in_escrow", "params": {"source": "wallet"}}],
+            "notify": [{"to": BOTH, "template": "booking_paid"}],
+        },
+        {
+            "name": "payment_succeeded",
+            "from": ["accepted"],
+            "to": "paid",
+            "actors": ["system"],
+            "actions": [{"name": "hold_in_escrow", "params": {"source": "payment"}}],
             "notify": [{"to": BOTH, "template": "booking_paid"}],
         },
         {

@@ -2,7 +2,7 @@
 
 Revision ID: core_0004
 Revises: core_0001
-Create Date: 2026-11-22 04:37:38.159398
+Create Date: 2026-11-22 04:42:55.630822
 """
 
 from alembic import op
@@ -89,6 +89,47 @@ def upgrade():
         )
         batch_op.create_index(batch_op.f("ix_outbox_messages_topic"), ["topic"], unique=False)
 
+    op.create_table(
+        "payment_webhook_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("provider", sa.String(length=40), nullable=False),
+        sa.Column("event_id", sa.String(length=120), nullable=False),
+        sa.Column("event_type", sa.String(length=64), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "received_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("outcome", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_webhook_events")),
+        sa.UniqueConstraint("provider", "event_id", name="uq_webhook_events_once"),
+    )
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("scope", sa.String(length=64), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=False),
+        sa.Column(
+            "response",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_idempotency_keys_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
+        sa.UniqueConstraint("user_id", "scope", "key", name="uq_idempotency_keys_once"),
+    )
     op.create_table(
         "orders",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -241,6 +282,38 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_order_timers_status"), ["status"], unique=False)
 
     op.create_table(
+        "payments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("provider", sa.String(length=40), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("reference", sa.String(length=120), nullable=True),
+        sa.Column(
+            "details",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("message", sa.String(length=255), nullable=True),
+        sa.Column("created_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["users.id"], name=op.f("fk_payments_customer_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_payments_order_id_orders")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
+        sa.UniqueConstraint("provider", "reference", name="uq_payments_provider_reference"),
+    )
+    with op.batch_alter_table("payments", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_payments_customer_id"), ["customer_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_payments_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_payments_status"), ["status"], unique=False)
+
+    op.create_table(
         "ledger_postings",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("entry_id", sa.Integer(), nullable=False),
@@ -275,6 +348,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_ledger_postings_account_id"))
 
     op.drop_table("ledger_postings")
+    with op.batch_alter_table("payments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_payments_status"))
+        batch_op.drop_index(batch_op.f("ix_payments_order_id"))
+        batch_op.drop_index(batch_op.f("ix_payments_customer_id"))
+
+    op.drop_table("payments")
     with op.batch_alter_table("order_timers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_order_timers_status"))
         batch_op.drop_index(batch_op.f("ix_order_timers_order_id"))
@@ -303,6 +382,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_orders_customer_id"))
 
     op.drop_table("orders")
+    op.drop_table("idempotency_keys")
+    op.drop_table("payment_webhook_events")
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_messages_topic"))
         batch_op.drop_index(batch_op.f("ix_outbox_messages_delivered_at"))

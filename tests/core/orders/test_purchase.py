@@ -117,7 +117,7 @@ def test_dry_run_lists_only_what_the_viewer_may_do(people, shop, user_factory):
     assert names(people["provider"]) == ["cancel"]
     assert names(people["operator"]) == ["cancel"]
     assert names(user_factory()) == []
-    assert names(engine.SYSTEM) == ["expire"]
+    assert names(engine.SYSTEM) == ["payment_succeeded", "expire"]
 
 
 def test_paying_with_too_little_in_the_wallet_changes_nothing(
