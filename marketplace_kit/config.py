@@ -155,6 +155,8 @@ class OrdersSchema(_Strict):
     default_process = fields.String(load_default="purchase")
     payment_providers = fields.List(fields.String(), load_default=lambda: ["sandbox", "manual"])
     sandbox_webhook_secret = fields.String(load_default=None, allow_none=True)
+    payout_minimum = fields.Integer(load_default=1000, validate=validate.Range(min=1))
+    payout_holding_days = fields.Integer(load_default=7, validate=validate.Range(min=0))
     cancellation_policy = fields.Nested(
         CancellationPolicySchema,
         load_default=lambda: {

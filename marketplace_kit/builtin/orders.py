@@ -58,10 +58,32 @@ def mk_outbox_message(topic: str, payload: dict[str, Any]) -> None:
 @hookimpl
 def mk_register_blueprints(app: Flask):
     from ..extensions import csrf
+    from ..web.pages.orders import bp as orders
     from ..web.pages.payments import bp as payments
 
     csrf.exempt(payments)
-    return [payments]
+    return [orders, payments]
+
+
+@hookimpl
+def mk_main_menu_links(user: Any):
+    if user is None:
+        return []
+    from flask_babel import lazy_gettext as _l
+
+    from ..web.menus import Link
+
+    return [
+        Link(label=_l("My orders"), url="/orders", order=40, key="orders"),
+        Link(label=_l("Wallet"), url="/wallet", order=41, key="wallet"),
+    ]
+
+
+@hookimpl
+def mk_register_api_blueprints(app: Flask):
+    from ..web.api.orders import bp as orders_api
+
+    return [orders_api]
 
 
 def _run_timers() -> int:

@@ -35,6 +35,8 @@ def core_permission(user: Any, action: str, resource: Any) -> bool | None:
     if party_ids is not None and action.startswith("order."):
         return user.id in party_ids or bool(roles & {"admin", "support", "finance"})
     owner_id = getattr(resource, "owner_id", None)
+    if owner_id is None and action.startswith("payout."):
+        owner_id = getattr(resource, "user_id", None)
     if owner_id is not None:
         return owner_id == user.id
     return None

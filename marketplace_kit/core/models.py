@@ -3,7 +3,7 @@
 from .ledger.models import JournalEntry, LedgerAccount, Posting
 from .listings.models import Listing
 from .orders.models import Order, OrderEvent, OrderLine, OrderTimer, OutboxMessage
-from .payments.models import IdempotencyKey, Payment, WebhookEvent
+from .payments.models import IdempotencyKey, Payment, PayoutRequest, WebhookEvent
 from .users.models import ApiToken, User
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "OrderTimer",
     "OutboxMessage",
     "Payment",
+    "PayoutRequest",
     "Posting",
     "User",
     "WebhookEvent",

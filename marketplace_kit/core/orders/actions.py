@@ -142,13 +142,22 @@ def release_stock(ctx: ActionContext) -> None:
 # ---------------------------------------------------------------------------
 
 
-def calculate_price(ctx: ActionContext) -> None:
-    """Write the item, fee and plugin lines and the totals; never again once written."""
+@dataclass(frozen=True)
+class Price:
+    lines: list[PriceLine]
+    subtotal: Money
+    customer_total: Money
+    provider_payout: Money
+
+
+def compute_price(order: Order) -> Price:
+    """The price lines and totals ``order`` would get now (writes nothing; used for previews).
+
+    Order: the item line, the ``[fees]`` rule lines, then plugin lines from
+    ``mk_order_price_lines`` in hook call order.
+    """
     from ...app import state
 
-    order = ctx.order
-    if order.is_priced:
-        return
     subtotal = order.unit_price * order.quantity
     lines = [PriceLine("item", "item", "item", "customer", subtotal)]
     listing = order.listing
@@ -181,7 +190,16 @@ def calculate_price(ctx: ActionContext) -> None:
             payout = payout - line.money
     if customer_total.amount < 0 or payout.amount < 0:
         raise ValidationError("The price lines of this order add up to less than zero.")
-    for line in lines:
+    return Price(lines, subtotal, customer_total, payout)
+
+
+def calculate_price(ctx: ActionContext) -> None:
+    """Write the item, fee and plugin lines and the totals; never again once written."""
+    order = ctx.order
+    if order.is_priced:
+        return
+    price = compute_price(order)
+    for line in price.lines:
         db.session.add(
             OrderLine(
                 order=order,
@@ -193,9 +211,9 @@ def calculate_price(ctx: ActionContext) -> None:
                 currency=line.money.currency,
             )
         )
-    order.subtotal_amount = subtotal.amount
-    order.customer_total_amount = customer_total.amount
-    order.provider_payout_amount = payout.amount
+    order.subtotal_amount = price.subtotal.amount
+    order.customer_total_amount = price.customer_total.amount
+    order.provider_payout_amount = price.provider_payout.amount
 
 
 class SetPriceParams(_Strict):

@@ -73,3 +73,23 @@ class IdempotencyKey(db.Model):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PayoutRequest(TimestampMixin, db.Model):
+    """A provider asks for their available wallet balance to be paid out."""
+
+    __tablename__ = "payout_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    #: requested -> paid | rejected
+    status: Mapped[str] = mapped_column(String(16), default="requested", index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    note: Mapped[str] = mapped_column(String(255), default="")
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)

@@ -2,7 +2,7 @@
 
 Revision ID: core_0004
 Revises: core_0001
-Create Date: 2026-11-22 04:42:55.630822
+Create Date: 2026-11-22 04:52:32.780090
 """
 
 from alembic import op
@@ -130,6 +130,30 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
         sa.UniqueConstraint("user_id", "scope", "key", name="uq_idempotency_keys_once"),
     )
+    op.create_table(
+        "payout_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("note", sa.String(length=255), nullable=False),
+        sa.Column("created_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["users.id"], name=op.f("fk_payout_requests_decided_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_payout_requests_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payout_requests")),
+    )
+    with op.batch_alter_table("payout_requests", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_payout_requests_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_payout_requests_user_id"), ["user_id"], unique=False)
+
     op.create_table(
         "orders",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -382,6 +406,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_orders_customer_id"))
 
     op.drop_table("orders")
+    with op.batch_alter_table("payout_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_payout_requests_user_id"))
+        batch_op.drop_index(batch_op.f("ix_payout_requests_status"))
+
+    op.drop_table("payout_requests")
     op.drop_table("idempotency_keys")
     op.drop_table("payment_webhook_events")
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:

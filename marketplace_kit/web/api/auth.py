@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
+from flask import request
 
 from ...errors import MarketplaceError, PermissionDenied
 
@@ -40,13 +40,15 @@ def api_user(scope: str = "read", *, required: bool = True) -> Any:
     from ...core.users.tokens import authenticate
     from ...events import commit
 
-    if "mk_api_token" not in g:
+    # Cached per request (in the WSGI environ, not ``g``: tests share one app
+    # context, and so ``g``, across requests).
+    if "mk.api_token" not in request.environ:
         secret = _token_from_header()
         token = authenticate(secret) if secret else None
         if token is not None:
             commit()  # records last_used_at
-        g.mk_api_token = token
-    token = g.mk_api_token
+        request.environ["mk.api_token"] = token
+    token = request.environ["mk.api_token"]
     if token is None:
         if required:
             raise Unauthorized(
