@@ -155,6 +155,12 @@ class OrdersSchema(_Strict):
     default_process = fields.String(load_default="purchase")
     payment_providers = fields.List(fields.String(), load_default=lambda: ["sandbox", "manual"])
     sandbox_webhook_secret = fields.String(load_default=None, allow_none=True)
+    auto_accept_days = fields.Integer(load_default=7, validate=validate.Range(1, 365))
+    dispute_window_days = fields.Integer(load_default=14, validate=validate.Range(1, 365))
+    dispute_response_days = fields.Integer(load_default=5, validate=validate.Range(1, 365))
+    dispute_unanswered = fields.String(
+        load_default="opener_wins", validate=validate.OneOf(["opener_wins", "operator_decides"])
+    )
     payout_minimum = fields.Integer(load_default=1000, validate=validate.Range(min=1))
     payout_holding_days = fields.Integer(load_default=7, validate=validate.Range(min=0))
     cancellation_policy = fields.Nested(

@@ -26,16 +26,18 @@ def mk_register_account_kinds(app: Flask):
 
 @hookimpl(tryfirst=True)
 def mk_register_actions(app: Flask):
+    from ..core.disputes.service import DISPUTE_ACTIONS
     from ..core.orders.actions import CORE_ACTIONS
 
-    return list(CORE_ACTIONS)
+    return [*CORE_ACTIONS, *DISPUTE_ACTIONS]
 
 
 @hookimpl(tryfirst=True)
 def mk_register_processes(app: Flask):
-    from ..core.orders.processes import CORE_PROCESSES
+    from ..app import state
+    from ..core.orders.processes import configured
 
-    return [dict(p) for p in CORE_PROCESSES]
+    return configured(state(app).settings.orders)
 
 
 @hookimpl(tryfirst=True)

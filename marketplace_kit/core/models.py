@@ -1,5 +1,6 @@
 """Imports every core model so the metadata is complete before tables are assigned."""
 
+from .disputes.models import Dispute, DisputeMessage
 from .ledger.models import JournalEntry, LedgerAccount, Posting
 from .listings.models import Listing
 from .orders.models import Order, OrderEvent, OrderLine, OrderTimer, OutboxMessage
@@ -8,6 +9,8 @@ from .users.models import ApiToken, User
 
 __all__ = [
     "ApiToken",
+    "Dispute",
+    "DisputeMessage",
     "IdempotencyKey",
     "JournalEntry",
     "LedgerAccount",

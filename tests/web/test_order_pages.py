@@ -136,3 +136,33 @@ def test_wallet_and_payout_requests(client, shop, user_factory):
     assert client.submit(f"/operator/payouts/{payout_id}/approve").status_code == 302
     assert ledger.balance_of("payout_hold", customer, "USD") == Money(0, "USD")
     assert ledger.verify() == []
+
+
+def test_dispute_on_the_order_page_and_api(client, shop, api_token_factory):
+    customer, provider, listing = shop
+    client.login(customer)
+    client.submit(f"/listings/{listing.id}/checkout", {"quantity": "1"})
+    order = db.session.query(Order).one()
+    client.submit(f"/orders/{order.id}/transitions/pay_from_wallet", {"expected_version": "1"})
+    html = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "open_dispute" in buttons(html)
+    resp = client.submit(
+        f"/orders/{order.id}/transitions/open_dispute",
+        {"expected_version": "2", "reason": "It has not arrived."},
+    )
+    assert resp.status_code == 302, re.findall(
+        r'class="errors"[^<]*<li>([^<]*)', resp.get_data(as_text=True)
+    )
+    assert client.submit(f"/orders/{order.id}/dispute/messages", {"body": ""}).status_code == 422
+    client.submit(f"/orders/{order.id}/dispute/messages", {"body": "Tracking says lost."})
+    html = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "It has not arrived." in html and "Tracking says lost." in html
+    headers = {"Authorization": f"Bearer {api_token_factory(provider)}"}
+    api = client.get(f"/api/v1/orders/{order.id}/dispute", headers=headers)
+    assert api.status_code == 200 and api.json["status"] == "open"
+    posted = client.post(
+        f"/api/v1/orders/{order.id}/dispute/messages",
+        json={"body": "Resent today.", "evidence": [{"label": "receipt"}]},
+        headers=headers,
+    )
+    assert posted.status_code == 201 and posted.json["role"] == "provider"

@@ -14,7 +14,16 @@ PURCHASE: dict[str, Any] = {
     "name": "purchase",
     "version": 1,
     "description": "Pay into escrow, provider delivers, customer accepts (or auto-accept), payout.",
-    "states": ["pending_payment", "paid", "delivered", "completed", "cancelled", "refunded"],
+    "states": [
+        "pending_payment",
+        "paid",
+        "delivered",
+        "disputed",
+        "dispute_answered",
+        "completed",
+        "cancelled",
+        "refunded",
+    ],
     "transitions": [
         {
             "name": "place",
@@ -113,6 +122,72 @@ PURCHASE: dict[str, Any] = {
                 {"name": "release_escrow"},
             ],
             "notify": [{"to": BOTH, "template": "order_partially_refunded"}],
+        },
+        {
+            "name": "open_dispute",
+            "label": "Open a dispute",
+            "from": ["paid", "delivered"],
+            "to": "disputed",
+            "actors": ["customer"],
+            "actions": [{"name": "open_dispute"}],
+            "notify": [{"to": [*BOTH, "operator"], "template": "dispute_opened"}],
+        },
+        {
+            "name": "answer_dispute",
+            "label": "Answer the dispute",
+            "from": ["disputed"],
+            "to": "dispute_answered",
+            "actors": ["provider"],
+            "actions": [{"name": "answer_dispute"}],
+            "notify": [{"to": ["customer", "operator"], "template": "dispute_answered"}],
+        },
+        {
+            "name": "dispute_unanswered",
+            "from": ["disputed"],
+            "to": "refunded",
+            "timer": {"after": "5d"},
+            "actions": [
+                {"name": "refund", "params": {"mode": "full"}},
+                {"name": "close_dispute", "params": {"resolution": "refund_unanswered"}},
+            ],
+            "notify": [{"to": BOTH, "template": "dispute_resolved"}],
+        },
+        {
+            "name": "resolve_release",
+            "label": "Resolve: pay the provider",
+            "from": ["disputed", "dispute_answered"],
+            "to": "completed",
+            "actors": ["operator"],
+            "actions": [
+                {"name": "release_escrow"},
+                {"name": "close_dispute", "params": {"resolution": "release"}},
+            ],
+            "notify": [{"to": BOTH, "template": "dispute_resolved"}],
+        },
+        {
+            "name": "resolve_refund",
+            "label": "Resolve: refund the customer",
+            "from": ["disputed", "dispute_answered"],
+            "to": "refunded",
+            "actors": ["operator"],
+            "actions": [
+                {"name": "refund", "params": {"mode": "full"}},
+                {"name": "close_dispute", "params": {"resolution": "refund"}},
+            ],
+            "notify": [{"to": BOTH, "template": "dispute_resolved"}],
+        },
+        {
+            "name": "resolve_split",
+            "label": "Resolve: refund part, pay out the rest",
+            "from": ["disputed", "dispute_answered"],
+            "to": "completed",
+            "actors": ["operator"],
+            "actions": [
+                {"name": "refund", "params": {"mode": "partial"}},
+                {"name": "release_escrow"},
+                {"name": "close_dispute", "params": {"resolution": "split"}},
+            ],
+            "notify": [{"to": BOTH, "template": "dispute_resolved"}],
         },
     ],
 }
@@ -296,3 +371,22 @@ NEGOTIATION: dict[str, Any] = {
 }
 
 CORE_PROCESSES = (PURCHASE, BOOKING, INQUIRY, NEGOTIATION)
+
+
+def configured(orders_settings: dict[str, Any]) -> list[dict[str, Any]]:
+    """The core processes with the timers ``[orders]`` configures (copies; constants untouched)."""
+    import copy
+
+    out = [copy.deepcopy(p) for p in CORE_PROCESSES]
+    purchase = out[0]
+    kept = []
+    for t in purchase["transitions"]:
+        if t["name"] == "auto_accept":
+            t["timer"] = {"after": f"{orders_settings['auto_accept_days']}d"}
+        if t["name"] == "dispute_unanswered":
+            if orders_settings["dispute_unanswered"] == "operator_decides":
+                continue
+            t["timer"] = {"after": f"{orders_settings['dispute_response_days']}d"}
+        kept.append(t)
+    purchase["transitions"] = kept
+    return out

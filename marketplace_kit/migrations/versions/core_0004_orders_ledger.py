@@ -2,7 +2,7 @@
 
 Revision ID: core_0004
 Revises: core_0001
-Create Date: 2026-11-22 04:52:32.780090
+Create Date: 2026-11-22 04:58:58.710293
 """
 
 from alembic import op
@@ -219,6 +219,31 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_orders_state"), ["state"], unique=False)
 
     op.create_table(
+        "disputes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("opened_by_id", sa.Integer(), nullable=False),
+        sa.Column("opened_by_role", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("resolution", sa.String(length=32), nullable=True),
+        sa.Column("refunded_amount", sa.BigInteger(), nullable=True),
+        sa.Column("resolved_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["opened_by_id"], ["users.id"], name=op.f("fk_disputes_opened_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_disputes_order_id_orders")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disputes")),
+        sa.UniqueConstraint("order_id", name=op.f("uq_disputes_order_id")),
+    )
+    with op.batch_alter_table("disputes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_disputes_status"), ["status"], unique=False)
+
+    op.create_table(
         "ledger_entries",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("created_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
@@ -338,6 +363,32 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_payments_status"), ["status"], unique=False)
 
     op.create_table(
+        "dispute_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("dispute_id", sa.Integer(), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column(
+            "evidence",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_id"], ["users.id"], name=op.f("fk_dispute_messages_author_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["dispute_id"], ["disputes.id"], name=op.f("fk_dispute_messages_dispute_id_disputes")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dispute_messages")),
+    )
+    with op.batch_alter_table("dispute_messages", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_dispute_messages_dispute_id"), ["dispute_id"], unique=False
+        )
+
+    op.create_table(
         "ledger_postings",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("entry_id", sa.Integer(), nullable=False),
@@ -372,6 +423,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_ledger_postings_account_id"))
 
     op.drop_table("ledger_postings")
+    with op.batch_alter_table("dispute_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_dispute_messages_dispute_id"))
+
+    op.drop_table("dispute_messages")
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_payments_status"))
         batch_op.drop_index(batch_op.f("ix_payments_order_id"))
@@ -398,6 +453,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_ledger_entries_created_at"))
 
     op.drop_table("ledger_entries")
+    with op.batch_alter_table("disputes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_disputes_status"))
+
+    op.drop_table("disputes")
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_orders_state"))
         batch_op.drop_index(batch_op.f("ix_orders_provider_id"))

@@ -363,3 +363,56 @@ def approve(data: dict[str, Any], payout_id: int):
 def reject(data: dict[str, Any], payout_id: int):
     """Reject a payout; the money returns to the wallet (finance role)."""
     return _decide(payout_id, data, False)
+
+
+class DisputeMessageSchema(Schema):
+    role = fields.String()
+    author_id = fields.Integer(allow_none=True)
+    body = fields.String()
+    evidence = fields.List(fields.Dict())
+    created_at = fields.DateTime()
+
+
+class DisputeSchema(Schema):
+    id = fields.Integer()
+    order_id = fields.Integer()
+    opened_by_role = fields.String()
+    reason = fields.String()
+    status = fields.String()
+    resolution = fields.String(allow_none=True)
+    refunded_amount = fields.Integer(allow_none=True)
+    messages = fields.List(fields.Nested(DisputeMessageSchema))
+
+
+class NewDisputeMessageSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(1, 4000))
+    evidence = fields.List(fields.Dict(), load_default=list)
+
+
+@bp.route("/orders/<int:order_id>/dispute", methods=["GET"])
+@bp.doc(security=BEARER)
+@bp.response(200, DisputeSchema)
+def get_dispute(order_id: int):
+    """The order's dispute with its messages. Open one with the ``open_dispute`` transition."""
+    from ...core.disputes.service import dispute_of
+
+    user = api_user("read")
+    dispute = dispute_of(visible_order(order_id, user))
+    if dispute is None:
+        raise NotFound("This order has no dispute.")
+    return dispute
+
+
+@bp.route("/orders/<int:order_id>/dispute/messages", methods=["POST"])
+@bp.doc(security=BEARER)
+@bp.arguments(NewDisputeMessageSchema)
+@bp.response(201, DisputeMessageSchema)
+def post_dispute_message(data: dict[str, Any], order_id: int):
+    """Add a message (with evidence links) to the order's open dispute."""
+    from ...core.disputes.service import add_message
+    from ...events import commit
+
+    user = api_user("write")
+    message = add_message(visible_order(order_id, user), user, data["body"], data["evidence"])
+    commit()
+    return message

@@ -55,7 +55,12 @@ class CheckoutForm(FlaskForm):
 class TransitionForm(FlaskForm):
     expected_version = HiddenField()
     amount = IntegerField(_l("Amount (in cents)"), validators=[Optional(), NumberRange(min=1)])
+    reason = TextAreaField(_l("What went wrong?"), validators=[Optional()])
     message = TextAreaField(_l("Message"), validators=[Optional()])
+
+
+class DisputeMessageForm(FlaskForm):
+    body = TextAreaField(_l("Add to the dispute"), validators=[InputRequired()])
 
 
 class PayForm(FlaskForm):
@@ -130,7 +135,9 @@ def checkout(listing_id: int):
     ), status
 
 
-def _order_context(order, transition_form=None, pay_form=None) -> dict[str, Any]:
+def _order_context(order, transition_form=None, pay_form=None, dispute_form=None) -> dict[str, Any]:
+    from ...core.disputes.service import dispute_of
+
     user = _user()
     providers = enabled_providers()
     pay_form = pay_form or PayForm()
@@ -146,6 +153,8 @@ def _order_context(order, transition_form=None, pay_form=None) -> dict[str, Any]
         "payments": payments_of(order),
         "final": is_final(order),
         "escrow": ledger.balance_of("escrow", order, order.currency),
+        "dispute": dispute_of(order),
+        "dispute_form": dispute_form or DisputeMessageForm(),
     }
 
 
@@ -167,6 +176,8 @@ def take_transition(order_id: int, name: str):
             params["amount"] = form.amount.data
         if form.message.data:
             params["message"] = form.message.data
+        if name == "open_dispute":
+            params["reason"] = form.reason.data or ""
         version = (
             int(form.expected_version.data)
             if (form.expected_version.data or "").isdigit()
@@ -182,6 +193,25 @@ def take_transition(order_id: int, name: str):
             return render_template("orders/order.html", **_order_context(order, form)), exc.status
         return redirect(url_for("orders.order_page", order_id=order.id))
     return render_template("orders/order.html", **_order_context(order, form)), 422
+
+
+@bp.post("/orders/<int:order_id>/dispute/messages")
+@login_required
+def dispute_message(order_id: int):
+    from ...core.disputes.service import add_message
+
+    order = visible_order(order_id, _user())
+    form = DisputeMessageForm()
+    if form.validate_on_submit():
+        try:
+            add_message(order, _user(), form.body.data)
+            commit()
+        except MarketplaceError as exc:
+            _apply_errors(form, exc)
+            ctx = _order_context(order, dispute_form=form)
+            return render_template("orders/order.html", **ctx), exc.status
+        return redirect(url_for("orders.order_page", order_id=order_id) + "#dispute-h")
+    return render_template("orders/order.html", **_order_context(order, dispute_form=form)), 422
 
 
 @bp.post("/orders/<int:order_id>/pay")
