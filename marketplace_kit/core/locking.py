@@ -1,6 +1,6 @@
 """Write locks that work the same way on PostgreSQL and SQLite.
 
-PostgreSQL takes row locks (``SELECT ... FOR UPDATE``); SQLite has no row
+PostgreSQL takes row locks (``SELECT ... FOR NO KEY UPDATE``); SQLite has no row
 locks, so the transaction is started with ``BEGIN IMMEDIATE``, which takes the
 database's single write lock before anything is read. Either way a
 read-check-write sequence (stock, balances) cannot interleave with another
@@ -44,5 +44,8 @@ def locked(stmt: Select[Any]) -> Select[Any]:
     """
     begin_write()
     if dialect_name() == "postgresql":
-        stmt = stmt.with_for_update()
+        # FOR NO KEY UPDATE: we change columns, never keys, so the lock must not
+        # conflict with the FOR KEY SHARE that inserting a row referencing this
+        # one takes (a plain FOR UPDATE deadlocks there).
+        stmt = stmt.with_for_update(key_share=True)
     return stmt.execution_options(populate_existing=True)
