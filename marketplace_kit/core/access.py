@@ -20,6 +20,7 @@ OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
     "ledger.view": ("finance",),
     "payout.approve": ("finance",),
     "payment.confirm": ("finance",),
+    "fees.override": ("finance",),
 }
 
 

@@ -3,7 +3,7 @@
 from .disputes.models import Dispute, DisputeMessage
 from .ledger.models import JournalEntry, LedgerAccount, Posting
 from .listings.models import Listing
-from .orders.models import Order, OrderEvent, OrderLine, OrderTimer, OutboxMessage
+from .orders.models import FeeOverride, Order, OrderEvent, OrderLine, OrderTimer, OutboxMessage
 from .payments.models import IdempotencyKey, Payment, PayoutRequest, WebhookEvent
 from .users.models import ApiToken, User
 
@@ -11,6 +11,7 @@ __all__ = [
     "ApiToken",
     "Dispute",
     "DisputeMessage",
+    "FeeOverride",
     "IdempotencyKey",
     "JournalEntry",
     "LedgerAccount",

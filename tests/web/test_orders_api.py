@@ -148,3 +148,38 @@ def test_paying_a_cancelled_order_is_a_conflict(client, setup):
     )
     assert resp.status_code == 409
     assert client.get("/api/v1/orders", headers={}).status_code == 401
+
+
+def test_finance_overrides_a_providers_fees_and_confirms_transfers(client, setup, user_factory):
+    provider_id = setup["provider"].id
+    url = f"/api/v1/providers/{provider_id}/fees"
+    rules = [{"name": "partner rate", "charged_to": "provider", "percent": "2.5"}]
+    assert client.put(url, json={"rules": rules}, headers=setup["p"]).status_code == 403
+    bad = client.put(url, json={"rules": [{"name": "x", "percent": "150"}]}, headers=setup["f"])
+    assert bad.status_code == 422 and "rules" in bad.json["errors"]
+    assert (
+        client.put(url, json={"rules": rules, "note": "Partner"}, headers=setup["f"]).status_code
+        == 200
+    )
+    order = client.post(
+        "/api/v1/orders", json={"listing_id": setup["listing"].id}, headers=setup["c"]
+    ).json
+    assert [(ln["code"], ln["amount"]) for ln in order["lines"]] == [
+        ("item", 3000),
+        ("partner rate", 75),
+    ]
+    # Bank transfer, confirmed by finance.
+    payment = client.post(
+        f"/api/v1/orders/{order['id']}/payments", json={"provider": "manual"}, headers=setup["c"]
+    ).json
+    assert payment["status"] == "pending"
+    confirm = f"/api/v1/payments/{payment['id']}/confirm"
+    assert client.post(confirm, headers=setup["c"]).status_code == 403
+    done = client.post(confirm, headers=setup["f"])
+    assert done.status_code == 200 and done.json["status"] == "succeeded"
+    assert client.get(f"/api/v1/orders/{order['id']}", headers=setup["c"]).json["state"] == "paid"
+    assert client.delete(url, headers=setup["f"]).status_code == 204
+    again = client.post(
+        "/api/v1/orders", json={"listing_id": setup["listing"].id}, headers=setup["c"]
+    ).json
+    assert [ln["code"] for ln in again["lines"]] == ["item", "commission"]

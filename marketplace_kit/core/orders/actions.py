@@ -27,7 +27,7 @@ from ...money import Money
 from ..ledger import service as ledger
 from ..listings.models import Listing
 from ..locking import locked
-from .fees import PriceLine, fee_lines
+from .fees import PriceLine, fee_lines, rules_for
 from .models import Order, OrderLine
 from .process import Process, Transition
 
@@ -163,7 +163,7 @@ def compute_price(order: Order) -> Price:
     listing = order.listing
     mk = state(current_app)
     lines += fee_lines(
-        mk.settings.fees["rules"],
+        rules_for(order.provider_id, mk.settings.fees["rules"]),
         subtotal,
         listing_type=listing.listing_type if listing else None,
         category=(listing.public_data or {}).get("category") if listing else None,

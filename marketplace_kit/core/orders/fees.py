@@ -76,3 +76,57 @@ def fee_lines(
                 lines.append(PriceLine("fee", rule["name"], rule["name"], side, fee))
             break
     return lines
+
+
+def set_override(operator: Any, provider: Any, rules: list[dict[str, Any]], note: str = "") -> Any:
+    """An operator (finance) replaces the fee rules for one provider; ``[]`` means no fees.
+
+    The rules are validated like ``[fees] rules``; the caller commits. Orders
+    already priced keep their fee lines.
+    """
+    from marshmallow import ValidationError as MMValidationError
+    from sqlalchemy import select
+
+    from ...config import FeeRuleSchema
+    from ...errors import ValidationError
+    from ...extensions import db
+    from ..access import require
+    from .models import FeeOverride
+
+    require(operator, "fees.override", provider)
+    try:
+        loaded = FeeRuleSchema(many=True).load(rules)
+    except MMValidationError as exc:
+        raise ValidationError(errors={"rules": exc.messages}) from None
+    stored = [
+        {**r, "percent": str(r["percent"]) if r.get("percent") is not None else None}
+        for r in loaded
+    ]
+    row = db.session.scalars(select(FeeOverride).where(FeeOverride.user_id == provider.id)).first()
+    if row is None:
+        row = FeeOverride(user_id=provider.id)
+        db.session.add(row)
+    row.rules, row.set_by_id, row.note = stored, operator.id, note[:255]
+    return row
+
+
+def clear_override(operator: Any, provider: Any) -> None:
+    from sqlalchemy import delete
+
+    from ...extensions import db
+    from ..access import require
+    from .models import FeeOverride
+
+    require(operator, "fees.override", provider)
+    db.session.execute(delete(FeeOverride).where(FeeOverride.user_id == provider.id))
+
+
+def rules_for(provider_id: int, default: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The provider's override if an operator set one, else the config's rules."""
+    from sqlalchemy import select
+
+    from ...extensions import db
+    from .models import FeeOverride
+
+    row = db.session.scalars(select(FeeOverride).where(FeeOverride.user_id == provider_id)).first()
+    return default if row is None else list(row.rules)

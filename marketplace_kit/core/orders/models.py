@@ -182,3 +182,16 @@ class OutboxMessage(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class FeeOverride(TimestampMixin, db.Model):
+    """Fee rules an operator set for one provider; they replace ``[fees] rules`` for them."""
+
+    __tablename__ = "fee_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    #: A list of rules in the ``[fees] rules`` format (validated by FeeRuleSchema).
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(String(255), default="")

@@ -2,7 +2,7 @@
 
 Revision ID: core_0004
 Revises: core_0001
-Create Date: 2026-11-22 04:58:58.710293
+Create Date: 2026-11-22 05:25:02.917336
 """
 
 from alembic import op
@@ -106,6 +106,31 @@ def upgrade():
         sa.Column("outcome", sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_webhook_events")),
         sa.UniqueConstraint("provider", "event_id", name="uq_webhook_events_once"),
+    )
+    op.create_table(
+        "fee_overrides",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "rules",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("set_by_id", sa.Integer(), nullable=True),
+        sa.Column("note", sa.String(length=255), nullable=False),
+        sa.Column("created_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", marketplace_kit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["set_by_id"], ["users.id"], name=op.f("fk_fee_overrides_set_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_fee_overrides_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fee_overrides")),
+        sa.UniqueConstraint("user_id", name=op.f("uq_fee_overrides_user_id")),
     )
     op.create_table(
         "idempotency_keys",
@@ -471,6 +496,7 @@ def downgrade():
 
     op.drop_table("payout_requests")
     op.drop_table("idempotency_keys")
+    op.drop_table("fee_overrides")
     op.drop_table("payment_webhook_events")
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_messages_topic"))

@@ -416,3 +416,61 @@ def post_dispute_message(data: dict[str, Any], order_id: int):
     message = add_message(visible_order(order_id, user), user, data["body"], data["evidence"])
     commit()
     return message
+
+
+class FeeOverrideSchema(Schema):
+    rules = fields.List(fields.Dict(), required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=255))
+
+
+@bp.route("/providers/<int:user_id>/fees", methods=["PUT"])
+@bp.doc(security=BEARER)
+@bp.arguments(FeeOverrideSchema)
+@bp.response(200, FeeOverrideSchema)
+def put_fee_override(data: dict[str, Any], user_id: int):
+    """Set fee rules for one provider, replacing ``[fees] rules`` for new orders (finance role)."""
+    from ...core.orders.fees import set_override
+    from ...core.users.models import User
+    from ...events import commit
+
+    operator = api_user("write")
+    provider = db.session.get(User, user_id)
+    if provider is None:
+        raise NotFound("No such user.")
+    row = set_override(operator, provider, data["rules"], data["note"])
+    commit()
+    return row
+
+
+@bp.route("/providers/<int:user_id>/fees", methods=["DELETE"])
+@bp.doc(security=BEARER)
+@bp.response(204)
+def delete_fee_override(user_id: int):
+    """Remove a provider's fee override: the site's rules apply again (finance role)."""
+    from ...core.orders.fees import clear_override
+    from ...core.users.models import User
+    from ...events import commit
+
+    operator = api_user("write")
+    provider = db.session.get(User, user_id)
+    if provider is None:
+        raise NotFound("No such user.")
+    clear_override(operator, provider)
+    commit()
+
+
+@bp.route("/payments/<int:payment_id>/confirm", methods=["POST"])
+@bp.doc(security=BEARER)
+@bp.response(200, PaymentSchema)
+def confirm_payment(payment_id: int):
+    """Confirm a bank transfer arrived (``manual`` provider; finance role)."""
+    from ...core.payments.service import confirm_manual_payment
+    from ...events import commit
+
+    operator = api_user("write")
+    payment = db.session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound("No such payment.")
+    confirm_manual_payment(payment, operator)
+    commit()
+    return db.session.get(Payment, payment_id)
