@@ -19,7 +19,17 @@ from flask import Flask
 from .config import CONFIG_ENV
 from .errors import StartupError
 
-CORE_COMMANDS = ("plugins", "check", "db", "run", "worker", "demo", "routes", "shell")
+CORE_COMMANDS = (
+    "plugins",
+    "check",
+    "db",
+    "run",
+    "worker",
+    "demo",
+    "routes",
+    "shell",
+    "ledger",
+)
 
 
 class Context:
@@ -241,6 +251,30 @@ def db_revision(
             kwargs["head"] = "core@head"
         app.config["MK_MIGRATION_ONLY_OWNER"] = plugin or "core"
         flask_migrate.revision(**kwargs)
+
+
+# -- ledger ----------------------------------------------------------------------
+
+
+@main.group("ledger")
+def ledger_group() -> None:
+    """The double-entry ledger."""
+
+
+@ledger_group.command("verify")
+@click.pass_context
+def ledger_verify(ctx: click.Context) -> None:
+    """Re-add every posting; print each imbalance and exit non-zero if there is any."""
+    from .core.ledger.service import verify
+
+    with _app(ctx).app_context():
+        problems = verify()
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        click.echo(f"ledger verify: {len(problems)} problem(s)", err=True)
+        sys.exit(1)
+    click.echo("ledger verify: ok")
 
 
 # -- serving ---------------------------------------------------------------------

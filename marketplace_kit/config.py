@@ -119,7 +119,7 @@ class FeeRuleSchema(_Strict):
     category = fields.String(load_default=None, allow_none=True)
     provider = fields.Integer(load_default=None, allow_none=True)
     charged_to = fields.String(
-        load_default="provider", validate=validate.OneOf(["provider", "customer"])
+        load_default="provider", validate=validate.OneOf(["provider", "customer", "both"])
     )
     percent = fields.Decimal(
         load_default=None, allow_none=True, places=4, validate=validate.Range(0, 100)
@@ -136,6 +136,43 @@ class FeeRuleSchema(_Strict):
 
 class FeesSchema(_Strict):
     rules = fields.List(fields.Nested(FeeRuleSchema), load_default=list)
+
+
+class CancellationBandSchema(_Strict):
+    before = fields.String(required=True, validate=validate.Regexp(r"^\d+[smhdw]$"))
+    refund_percent = fields.Integer(required=True, validate=validate.Range(0, 100))
+
+
+class CancellationPolicySchema(_Strict):
+    bands = fields.List(fields.Nested(CancellationBandSchema), load_default=list)
+    otherwise = fields.Integer(load_default=0, validate=validate.Range(0, 100))
+
+
+class OrdersSchema(_Strict):
+    """Orders, payouts and disputes (see docs/configuration.md)."""
+
+    processes = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    default_process = fields.String(load_default="purchase")
+    payment_providers = fields.List(fields.String(), load_default=lambda: ["sandbox", "manual"])
+    sandbox_webhook_secret = fields.String(load_default=None, allow_none=True)
+    auto_accept_days = fields.Integer(load_default=7, validate=validate.Range(1, 365))
+    dispute_window_days = fields.Integer(load_default=14, validate=validate.Range(1, 365))
+    dispute_response_days = fields.Integer(load_default=5, validate=validate.Range(1, 365))
+    dispute_unanswered = fields.String(
+        load_default="opener_wins", validate=validate.OneOf(["opener_wins", "operator_decides"])
+    )
+    payout_minimum = fields.Integer(load_default=1000, validate=validate.Range(min=1))
+    payout_holding_days = fields.Integer(load_default=7, validate=validate.Range(min=0))
+    cancellation_policy = fields.Nested(
+        CancellationPolicySchema,
+        load_default=lambda: {
+            "bands": [
+                {"before": "7d", "refund_percent": 100},
+                {"before": "1d", "refund_percent": 50},
+            ],
+            "otherwise": 0,
+        },
+    )
 
 
 class SecuritySchema(_Strict):
@@ -324,6 +361,7 @@ SECTIONS: dict[str, type[Schema]] = {
     "theme": ThemeSchema,
     "database": DatabaseSchema,
     "fees": FeesSchema,
+    "orders": OrdersSchema,
     "security": SecuritySchema,
     "jobs": JobsSchema,
     "users": UsersSchema,

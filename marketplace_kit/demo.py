@@ -193,6 +193,68 @@ def seed_core(app: Flask, seed: int) -> list[tuple[str, str, str]]:
     return logins
 
 
+def seed_orders(app: Flask, seed: int) -> None:
+    """Orders in several states, a funded wallet and a conversation, for the demo logins."""
+    from sqlalchemy import select
+
+    from .core.ledger import service as ledger
+    from .core.listings.models import Listing
+    from .core.orders import engine
+    from .core.users.models import User
+    from .events import commit
+    from .extensions import db
+    from .money import Money
+
+    customer = db.session.scalars(select(User).where(User.email == "customer@demo.example")).first()
+    provider = db.session.scalars(select(User).where(User.email == "provider@demo.example")).first()
+    if customer is None or provider is None:
+        return
+    currency = state_currency(app)
+    listing = db.session.scalars(
+        select(Listing).where(Listing.author_id == provider.id, Listing.status == "published")
+    ).first()
+    if listing is None:
+        listing = Listing(
+            author_id=provider.id,
+            listing_type="product",
+            title="Eco cleaning kit",
+            description="Plant-based cleaners for a whole flat. 环保清洁套装。Эко-набор для уборки.",
+            price_amount=2490,
+            currency=currency,
+            status="published",
+            quantity=40,
+        )
+        db.session.add(listing)
+        commit()
+    clearing = ledger.account("clearing", "sandbox", currency)
+    wallet = ledger.account("wallet", customer, currency)
+    ledger.transfer("deposit", clearing, wallet, Money(50000, currency), memo="demo top-up")
+    commit()
+    done = engine.place_order(None, customer=customer, listing=listing, quantity=2)
+    engine.transition(done, "pay_from_wallet", customer)
+    engine.transition(done, "mark_delivered", provider, {"message": "Delivered to the front desk."})
+    engine.transition(done, "accept", customer, {"message": "Thank you, all good!"})
+    commit()
+    waiting = engine.place_order(None, customer=customer, listing=listing)
+    engine.transition(waiting, "pay_from_wallet", customer)
+    commit()
+    chat = engine.place_order(
+        "inquiry",
+        customer=customer,
+        listing=listing,
+        params={"message": "Is the kit safe for pets?"},
+    )
+    reply = "是的，对宠物安全。Да, безопасно для животных."  # noqa: RUF001 - Chinese punctuation
+    engine.transition(chat, "reply", provider, {"message": reply})
+    commit()
+
+
+def state_currency(app: Flask) -> str:
+    from .app import state
+
+    return state(app).settings.site["currency"]
+
+
 def build_demo(
     config: str | None, *, database_url: str | None, seed: int, port: int, host: str
 ) -> tuple[Flask, list[tuple[str, str, str]]]:
@@ -217,5 +279,6 @@ def build_demo(
         from .demo_listings import seed_listings
 
         seed_listings(app, seed)
+        seed_orders(app, seed)
         state(app).pm.hook.mk_seed_demo(app=app, seed=seed)
     return app, logins

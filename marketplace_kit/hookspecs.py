@@ -25,13 +25,19 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from flask import Blueprint, Flask, Request
     from marshmallow import Schema
 
+    from .core.ledger.kinds import AccountKind
     from .core.listings.models import Listing
     from .core.listings.search import SearchQuery, SearchResult
     from .core.listings.types import ListingType
+    from .core.orders.actions import Action
+    from .core.orders.fees import PriceLine
+    from .core.orders.models import Order
+    from .core.payments.providers import PaymentProvider
     from .core.users.models import User, VerificationRequest
     from .core.users.profiles import ProfileSection
     from .core.users.verification import VerificationField
     from .jobs import Job
+    from .money import Money
     from .web.menus import Link
 
 PROJECT = "marketplace_kit"
@@ -120,6 +126,18 @@ def mk_register_profile_sections(app: Flask) -> list[ProfileSection]:
 
 
 @hookspec
+def mk_register_account_kinds(app: Flask) -> list[AccountKind]:
+    """Return :class:`marketplace_kit.core.ledger.kinds.AccountKind` items (ledger account kinds).
+
+    Called once per app at startup. The core registers ``wallet``,
+    ``payout_hold``, ``escrow``, ``revenue`` and ``clearing``; a plugin adds
+    its own (e.g. ``credit_issuance`` with ``allow_negative=True`` for mutual
+    credit). Names are lower_snake_case and unique across the app; a clash
+    stops startup naming both plugins.
+    """
+
+
+@hookspec
 def mk_register_verification_fields(app: Flask) -> list[VerificationField]:
     """Return :class:`marketplace_kit.core.users.verification.VerificationField` items.
 
@@ -128,6 +146,18 @@ def mk_register_verification_fields(app: Flask) -> list[VerificationField]:
     ``"business"``) after the fields of ``[verification]``; ``document``
     fields are file uploads (PDF or image). A name already used by the
     config or another plugin stops with both named.
+    """
+
+
+@hookspec
+def mk_register_actions(app: Flask) -> list[Action]:
+    """Return :class:`marketplace_kit.core.orders.actions.Action` items for processes to use.
+
+    Called once per app at startup, before processes are validated. An action
+    is ``Action(name, func, params=<schema>, inputs=(...), description)``;
+    ``func(ctx, **params)`` runs inside the transition's database transaction
+    and raises a ``MarketplaceError`` to refuse it. Names are unique across
+    the app; a clash stops startup naming both plugins.
     """
 
 
@@ -144,6 +174,30 @@ def mk_register_listing_types(app: Flask) -> list[ListingType]:
     names (public fields only), and optional ``templates`` for ``card``,
     ``detail`` and ``form_fields``. The core registers ``product`` and
     ``service``.
+    """
+
+
+@hookspec
+def mk_register_processes(app: Flask) -> list[dict[str, Any]]:
+    """Return transaction process definitions (mappings, see ``core/orders/process.py``).
+
+    Called once per app at startup, after actions are collected. Each process
+    is validated (states, reachability, one initial transition, known actions
+    and their parameters, timers); a problem stops startup naming the process
+    and the plugin. ``(name, version)`` must be unique; new orders use the
+    highest version, existing orders keep theirs.
+    """
+
+
+@hookspec
+def mk_register_payment_providers(app: Flask) -> list[PaymentProvider]:
+    """Return :class:`marketplace_kit.core.payments.providers.PaymentProvider` instances.
+
+    Called once per app at startup. The core ships ``sandbox`` (test cards,
+    signed webhooks) and ``manual`` (bank transfer confirmed by an operator);
+    ``wallet`` is reserved. Providers are only called from outside database
+    transactions (the outbox) and their webhooks must verify signatures.
+    Names are unique across the app; a clash stops startup naming both plugins.
     """
 
 
@@ -210,6 +264,30 @@ def mk_prepare_health(report: dict[str, Any]) -> None:
 
     ``report["checks"]`` maps a check name to ``{"ok": bool, ...}``. A
     failing check (``ok`` false) turns the response into 503.
+    """
+
+
+@hookspec
+def mk_order_price_lines(order: Order, subtotal: Money) -> list[PriceLine]:
+    """Return extra fee, discount or adjustment lines for an order being priced.
+
+    Called once per order by the ``calculate_price`` action, after the
+    config's fee rules; lines of all plugins are appended in hook call order
+    and written onto the order, never recomputed. Each is a
+    :class:`marketplace_kit.core.orders.fees.PriceLine` in the order's
+    currency with ``payer`` ``"customer"`` (added to what the customer pays;
+    negative for a discount) or ``"provider"`` (deducted from the payout).
+    """
+
+
+@hookspec
+def mk_outbox_message(topic: str, payload: dict[str, Any]) -> None:
+    """Deliver one outbox message (``topic`` e.g. ``"notification"``), outside any transaction.
+
+    Called by the ``core.deliver_outbox`` job for every undelivered message,
+    after the transaction that wrote it committed. Every implementation is
+    called; ignore topics you do not handle. Raising marks the delivery as
+    failed and it is retried later, so handlers must be idempotent.
     """
 
 
@@ -292,6 +370,17 @@ def mk_verification_decided(request: VerificationRequest, user: User) -> None:
 
 
 @hookspec
+def mk_order_transitioned(
+    order: Order, transition: str, from_state: str | None, to_state: str, actor: User | None
+) -> None:
+    """An order took a transition (called after commit, once per transition).
+
+    ``from_state`` is ``None`` for the initial transition; ``actor`` is
+    ``None`` when the system (a timer, a payment callback) acted.
+    """
+
+
+@hookspec
 def mk_user_deleted(user: User) -> None:
     """A user deleted their account (called after commit, once).
 
@@ -308,6 +397,14 @@ def mk_listing_changed(listing: Listing, change: str) -> None:
     ``change`` is ``"created"``, ``"updated"``, or the new status
     (``"pending"``, ``"published"``, ``"paused"``, ``"closed"``, ``"draft"``
     after a rejection). The object is detached from the finished transaction.
+    """
+
+
+@hookspec
+def mk_outbox_ready() -> None:
+    """Outbox messages were committed (called after commit).
+
+    The core's implementation enqueues the ``core.deliver_outbox`` job.
     """
 
 

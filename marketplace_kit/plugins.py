@@ -32,6 +32,7 @@ BUILTIN_PLUGINS = (
     "marketplace_kit.builtin.defaults",
     "marketplace_kit.builtin.web",
     "marketplace_kit.builtin.listings",
+    "marketplace_kit.builtin.orders",
 )
 
 

@@ -28,6 +28,11 @@ OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
     "operator.suspend_users": ("moderator",),
     "listing.moderate": ("moderator",),
     "categories.edit": ("moderator",),
+    "order.operate": ("support", "finance"),
+    "ledger.view": ("finance",),
+    "payout.approve": ("finance",),
+    "payment.confirm": ("finance",),
+    "fees.override": ("finance",),
 }
 
 #: Actions any signed-in, active user may perform.
@@ -66,7 +71,12 @@ def core_permission(user: Any, action: str, resource: Any) -> bool | None:
             return True
     if action in MEMBER_ACTIONS:
         return True
+    party_ids = getattr(resource, "party_ids", None)
+    if party_ids is not None and action.startswith("order."):
+        return user.id in party_ids or bool(roles & {"admin", "support", "finance"})
     owner_id = getattr(resource, "owner_id", None)
+    if owner_id is None and action.startswith("payout."):
+        owner_id = getattr(resource, "user_id", None)
     if owner_id is not None:
         return owner_id == user.id
     return None

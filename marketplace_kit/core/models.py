@@ -1,18 +1,37 @@
 """Imports every core model so the metadata is complete before tables are assigned."""
 
+from .disputes.models import Dispute, DisputeMessage
+from .ledger.models import JournalEntry, LedgerAccount, Posting
 from .listings import search_ddl  # noqa: F401  (full-text index DDL bound to listings)
 from .listings.models import Category, Favourite, Listing, ListingImage, SavedSearch
+from .orders.models import FeeOverride, Order, OrderEvent, OrderLine, OrderTimer, OutboxMessage
+from .payments.models import IdempotencyKey, Payment, PayoutRequest, WebhookEvent
 from .users.models import ApiToken, Invitation, SecurityEvent, User, VerificationRequest
 
 __all__ = [
     "ApiToken",
     "Category",
+    "Dispute",
+    "DisputeMessage",
     "Favourite",
+    "FeeOverride",
+    "IdempotencyKey",
     "Invitation",
+    "JournalEntry",
+    "LedgerAccount",
     "Listing",
     "ListingImage",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "OrderTimer",
+    "OutboxMessage",
+    "Payment",
+    "PayoutRequest",
+    "Posting",
     "SavedSearch",
     "SecurityEvent",
     "User",
     "VerificationRequest",
+    "WebhookEvent",
 ]

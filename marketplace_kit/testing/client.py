@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 from typing import Any
 
-from flask import current_app, g, has_app_context, session
+from flask import current_app, has_app_context, session
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 
@@ -46,11 +46,10 @@ class MarketplaceClient(FlaskClient):
         """A valid CSRF token for this client's session."""
         with self.session_transaction() as sess:
             raw = sess.get("csrf_token")
+        # a fresh app context: Flask-WTF caches the token on g
         with self.application.app_context(), self.application.test_request_context():
             if raw:
                 session["csrf_token"] = raw
-            # Flask-WTF caches the token on g, which the test's app context shares.
-            g.pop("csrf_token", None)
             token = generate_csrf()
             raw = session["csrf_token"]
         with self.session_transaction() as sess:

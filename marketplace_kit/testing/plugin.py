@@ -324,3 +324,61 @@ def category_factory(app: Flask) -> Callable[..., Any]:
         return cat
 
     return make
+
+
+@pytest.fixture
+def fund_wallet(app: Flask) -> Callable[..., Any]:
+    """``fund_wallet(user, amount, currency=None)``: a committed deposit into the user's wallet.
+
+    The money comes from the ``sandbox`` clearing account, as a card top-up would.
+    """
+    from ..app import state
+    from ..core.ledger import service as ledger
+    from ..events import commit
+    from ..money import Money
+
+    default_currency = state(app).settings.site["currency"]
+
+    def fund(user: Any, amount: int, currency: str | None = None) -> Any:
+        money = Money(amount, currency or default_currency)
+        wallet = ledger.account("wallet", user, money.currency)
+        ledger.transfer(
+            "deposit", ledger.account("clearing", "sandbox", money.currency), wallet, money
+        )
+        commit()
+        return wallet
+
+    return fund
+
+
+@pytest.fixture
+def order_factory(
+    app: Flask, user_factory: Callable[..., Any], listing_factory: Callable[..., Any]
+) -> Callable[..., Any]:
+    """``order_factory(process=None, customer=None, listing=None, quantity=1, params=None)``.
+
+    Places a committed order (its initial transition taken); a new customer
+    and a published listing are created when not given.
+    """
+    from ..core.orders.engine import place_order
+    from ..events import commit
+
+    def make(
+        process: str | None = None,
+        *,
+        customer: Any = None,
+        listing: Any = None,
+        quantity: int = 1,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        order = place_order(
+            process,
+            customer=customer or user_factory(),
+            listing=listing or listing_factory(),
+            quantity=quantity,
+            params=params,
+        )
+        commit()
+        return order
+
+    return make

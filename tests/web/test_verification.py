@@ -126,7 +126,13 @@ def test_business_kind_only_for_business_accounts(client, user_factory):
         ([], set()),
         (
             ["support"],
-            {"operator.console", "operator.view_users", "operator.view_audit", "operator.invite"},
+            {
+                "operator.console",
+                "operator.view_users",
+                "operator.view_audit",
+                "operator.invite",
+                "order.operate",
+            },
         ),
         (
             ["moderator"],
@@ -141,7 +147,19 @@ def test_business_kind_only_for_business_accounts(client, user_factory):
                 "categories.edit",
             },
         ),
-        (["finance"], {"operator.console", "operator.view_users", "operator.finance"}),
+        (
+            ["finance"],
+            {
+                "operator.console",
+                "operator.view_users",
+                "operator.finance",
+                "order.operate",
+                "ledger.view",
+                "payout.approve",
+                "payment.confirm",
+                "fees.override",
+            },
+        ),
     ],
 )
 def test_operator_role_permissions(user_factory, roles, allowed):

@@ -1,0 +1,1 @@
+"""Disputes on orders: opened within a window, answered, resolved by an operator."""

@@ -1,0 +1,1 @@
+"""Orders as transaction processes: process definitions, actions, the engine, timers."""

@@ -1,0 +1,1 @@
+"""Payments through provider plugins (sandbox, manual), webhooks, idempotency keys."""
