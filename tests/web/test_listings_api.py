@@ -269,3 +269,9 @@ def test_favourites_and_saved_searches_api(
         client.delete(f"/api/v1/listings/saved-searches/{sid}", headers=auth(token)).status_code
         == 204
     )
+
+
+@pytest.mark.parametrize("listing_id", [2**31, 2**63, 10**30])
+def test_huge_ids_are_404(client, listing_id):
+    assert client.get(f"/api/v1/listings/{listing_id}").status_code == 404
+    assert client.get(f"/listings/{listing_id}").status_code == 404

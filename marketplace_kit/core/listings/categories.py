@@ -105,7 +105,7 @@ def flatten(nodes: list[Node] | None = None) -> list[Node]:
 def get_category(slug_or_id: Any) -> Category:
     ensure_seeded()
     if isinstance(slug_or_id, int):
-        cat = db.session.get(Category, slug_or_id) if 0 < slug_or_id < 2**63 else None
+        cat = db.session.get(Category, slug_or_id) if 0 < slug_or_id < 2**31 else None
     else:
         cat = db.session.scalar(select(Category).where(Category.slug == str(slug_or_id)))
     if cat is None:

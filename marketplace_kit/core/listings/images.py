@@ -91,7 +91,7 @@ def add_image(listing: Listing, user: Any, data: bytes) -> ListingImage:
 
 
 def get_image(listing: Listing, image_id: int) -> ListingImage:
-    image = db.session.get(ListingImage, image_id) if 0 < image_id < 2**63 else None
+    image = db.session.get(ListingImage, image_id) if 0 < image_id < 2**31 else None
     if image is None or image.listing_id != listing.id:
         raise NotFound("No such image.")
     return image

@@ -50,7 +50,8 @@ MAX_RADIUS_KM = 1000.0
 RANK_WINDOW = 1000
 MAX_LIMIT = 100
 MAX_PRICE = 10**15
-MAX_INT = 2**63 - 1
+MAX_INT = 2**63 - 1  # BIGINT (prices)
+MAX_ID = 2**31 - 1  # INTEGER (ids, integer attributes)
 
 
 @dataclass
@@ -275,7 +276,7 @@ def _attribute_condition(key: str, value: Any, fld: Any) -> ColumnElement[bool]:
             return Listing.public_data[key].as_boolean() == truthy
         if isinstance(fld, mf.Integer):
             number = int(value)
-            if abs(number) > MAX_INT:
+            if abs(number) > MAX_ID:
                 raise ValueError(number)
             return Listing.public_data[key].as_integer() == number
     except (TypeError, ValueError):
@@ -395,7 +396,8 @@ def default_search(query: SearchQuery) -> SearchResult:
 
 def _int(cursor: dict[str, Any], key: str) -> int:
     value = cursor.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_INT:
+    bound = MAX_INT if key == "p" else MAX_ID
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > bound:
         raise ValidationError(errors={"cursor": ["Invalid cursor."]})
     return value
 

@@ -28,8 +28,8 @@ from .types import SCOPES, ListingType, get_listing_type, listing_types
 
 TITLE_MIN, TITLE_MAX = 3, 200
 DESCRIPTION_MAX = 20_000
-#: Largest id or integer the databases store (BIGINT); larger input is "not found"/invalid.
-MAX_INT = 2**63 - 1
+#: Largest id the databases store (INTEGER primary keys); larger input is "not found".
+MAX_ID = 2**31 - 1
 ADDRESS_MAX = 300
 
 
@@ -130,7 +130,7 @@ def _category(value: Any) -> Category | None:
     if isinstance(value, Category):
         return value
     if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-        cat = db.session.get(Category, int(value)) if 0 < int(value) <= MAX_INT else None
+        cat = db.session.get(Category, int(value)) if 0 < int(value) <= MAX_ID else None
     else:
         cat = db.session.scalar(select(Category).where(Category.slug == str(value)))
     if cat is None:
@@ -412,7 +412,7 @@ def can_view(listing: Listing, viewer: Any) -> bool:
 
 def get_listing(listing_id: int, viewer: Any = None) -> Listing:
     """The listing, if ``viewer`` may see it (published, or theirs, or an operator)."""
-    listing = db.session.get(Listing, listing_id) if 0 < listing_id <= MAX_INT else None
+    listing = db.session.get(Listing, listing_id) if 0 < listing_id <= MAX_ID else None
     if listing is None or not can_view(listing, viewer):
         raise NotFound("No such listing.")
     return listing

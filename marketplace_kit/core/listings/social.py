@@ -109,7 +109,7 @@ def saved_searches_of(user: Any) -> list[SavedSearch]:
 
 
 def get_saved_search(user: Any, saved_id: int) -> SavedSearch:
-    saved = db.session.get(SavedSearch, saved_id) if 0 < saved_id < 2**63 else None
+    saved = db.session.get(SavedSearch, saved_id) if 0 < saved_id < 2**31 else None
     if saved is None or saved.user_id != user.id:
         raise NotFound("No such saved search.")
     return saved
