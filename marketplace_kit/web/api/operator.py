@@ -34,7 +34,7 @@ class VerificationSchema(Schema):
     decided_at = fields.DateTime(allow_none=True)
 
 
-class DecisionSchema(Schema):
+class VerificationDecisionSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
     reason = fields.String(load_default="")
 
@@ -107,7 +107,7 @@ def queue(args: dict[str, Any]):
 
 @bp.route("/operator/verification/<int:request_id>/decision", methods=["POST"])
 @bp.doc(security=BEARER)
-@bp.arguments(DecisionSchema)
+@bp.arguments(VerificationDecisionSchema)
 @bp.response(200, VerificationSchema)
 def decide(data: dict[str, Any], request_id: int):
     """Approve or reject (a rejection needs a reason)."""

@@ -159,7 +159,7 @@ class PayoutRequestSchema(Schema):
     currency = fields.String(required=True)
 
 
-class DecisionSchema(Schema):
+class DisputeDecisionSchema(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=255))
 
 
@@ -349,7 +349,7 @@ def _decide(payout_id: int, data: dict[str, Any], approve: bool):
 
 @bp.route("/payouts/<int:payout_id>/approve", methods=["POST"])
 @bp.doc(security=BEARER)
-@bp.arguments(DecisionSchema)
+@bp.arguments(DisputeDecisionSchema)
 @bp.response(200, PayoutSchema)
 def approve(data: dict[str, Any], payout_id: int):
     """Approve a payout (operators with the finance role)."""
@@ -358,7 +358,7 @@ def approve(data: dict[str, Any], payout_id: int):
 
 @bp.route("/payouts/<int:payout_id>/reject", methods=["POST"])
 @bp.doc(security=BEARER)
-@bp.arguments(DecisionSchema)
+@bp.arguments(DisputeDecisionSchema)
 @bp.response(200, PayoutSchema)
 def reject(data: dict[str, Any], payout_id: int):
     """Reject a payout; the money returns to the wallet (finance role)."""
