@@ -105,6 +105,7 @@ def create_app(
 
     register_error_handlers(app)
     register_security(app, mk)
+    register_events(app)
     return app
 
 
@@ -256,6 +257,8 @@ def register_blueprints(app: Flask, mk: MarketplaceState) -> None:
 
 
 def register_api(app: Flask, mk: MarketplaceState) -> None:
+    from .web.api.spec import MarketplaceApi
+
     app.config.update(
         API_TITLE=f"{mk.settings.site['name']} API",
         API_VERSION="v1",
@@ -263,7 +266,7 @@ def register_api(app: Flask, mk: MarketplaceState) -> None:
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
     )
-    mk.api = Api(app)
+    mk.api = MarketplaceApi(app)
     mk.api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Personal access token"}
     )
@@ -319,6 +322,16 @@ def table_owner(table: Table, mk: MarketplaceState) -> str | None:
                     return name
             return None
     return "core"
+
+
+def register_events(app: Flask) -> None:
+    """Run after-commit events a plain ``db.session.commit()`` left behind, at request end."""
+    from .events import dispatch_ready
+
+    @app.after_request
+    def dispatch_committed_events(response):
+        dispatch_ready()
+        return response
 
 
 def register_tables(app: Flask, mk: MarketplaceState) -> None:

@@ -201,11 +201,16 @@ def build_demo(
 
     raw = demo_config(config)
     raw["site"] = {**raw.get("site", {}), "base_url": f"http://{host}:{port}"}
-    # The demo never touches the database DATABASE_URL may point at, unless asked to.
-    os.environ["DATABASE_URL"] = database_url or "sqlite:///" + os.path.join(
+    # The demo never touches the database DATABASE_URL may point at: only --database.
+    raw.setdefault("database", {})["url"] = database_url or "sqlite:///" + os.path.join(
         raw["app"]["instance_path"], "demo.sqlite3"
     )
-    app = create_app(raw)
+    saved = os.environ.pop("DATABASE_URL", None)
+    try:
+        app = create_app(raw)
+    finally:
+        if saved is not None:
+            os.environ["DATABASE_URL"] = saved
     with app.app_context():
         migrations.upgrade()
         logins = seed_core(app, seed)

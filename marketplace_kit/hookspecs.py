@@ -225,6 +225,16 @@ def mk_user_data_export(user: User) -> dict[str, Any] | None:
     """
 
 
+@hookspec
+def mk_sitemap_urls() -> list[tuple[str, Any]]:
+    """Return ``(path, last_modified)`` pairs for ``/sitemap.xml``.
+
+    Called on each sitemap request inside an app context. ``path`` is
+    site-relative (``"/listings/12"``); ``last_modified`` is a datetime or
+    ``None``. List only public pages, at most a few thousand per plugin.
+    """
+
+
 # ---------------------------------------------------------------------------
 # Phase 3: events, called after the database transaction committed
 # ---------------------------------------------------------------------------

@@ -106,8 +106,10 @@ class Money:
     def allocate(self, ratios: list[int]) -> list[Money]:
         """Split into parts proportional to integer ``ratios``, losing no minor unit.
 
-        Remainder units go one each to the earliest parts, so the result is
-        deterministic and always sums to ``self``.
+        Remainder units go one each to the parts with the largest fractional
+        remainders (earlier parts first on ties), so every part is within one
+        minor unit of its exact share, the result is deterministic, and the
+        parts always sum to ``self``.
         """
         if not ratios or any(r < 0 for r in ratios) or sum(ratios) == 0:
             raise ValueError("ratios must be non-negative integers with a positive sum")
@@ -116,12 +118,9 @@ class Money:
         units = abs(self.amount)
         parts = [units * r // total for r in ratios]
         remainder = units - sum(parts)
-        for i in range(len(parts)):
-            if remainder == 0:
-                break
-            if ratios[i]:
-                parts[i] += 1
-                remainder -= 1
+        by_fraction = sorted(range(len(ratios)), key=lambda i: (-(units * ratios[i] % total), i))
+        for i in by_fraction[:remainder]:
+            parts[i] += 1
         return [Money(sign * p, self.currency) for p in parts]
 
     # -- presentation -------------------------------------------------------

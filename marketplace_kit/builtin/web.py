@@ -13,10 +13,11 @@ from ..hookspecs import hookimpl
 @hookimpl(tryfirst=True)
 def mk_register_blueprints(app: Flask):
     from ..web.pages.account import bp as account
+    from ..web.pages.api_docs import bp as api_docs
     from ..web.pages.main import bp as main
     from ..web.pages.operator import bp as operator
 
-    return [main, account, operator]
+    return [main, api_docs, account, operator]
 
 
 @hookimpl(tryfirst=True)

@@ -5,7 +5,9 @@ The core's tests and every plugin's tests use the same fixtures:
 * ``app`` -- an app with a fresh database, inside an app context. Shape it
   with the ``mk_config`` / ``mk_plugins`` fixtures (override them in a
   ``conftest.py``) or the ``mk_config(...)`` / ``mk_plugins(...)`` markers.
-* ``app_factory(config=None, plugins=None, extra_plugins=())`` -- more apps.
+* ``app_factory(config=None, plugins=None, extra_plugins=(), migrate=False)`` --
+  more apps; ``migrate=True`` builds the schema with the migrations, and
+  ``schema_differences(app)`` then shows where they disagree with the models.
 * ``client`` -- a test client with ``login(user)``, ``logout()`` and
   ``csrf_token()``; ``cli`` -- runs ``marketplace-kit`` commands on ``app``.
 * ``register_plugin(obj)`` -- register a throwaway plugin for one test.
@@ -17,6 +19,6 @@ The database is SQLite by default, PostgreSQL when
 """
 
 from .client import MarketplaceClient
-from .database import TestDatabase
+from .database import TestDatabase, schema_differences
 
-__all__ = ["MarketplaceClient", "TestDatabase"]
+__all__ = ["MarketplaceClient", "TestDatabase", "schema_differences"]

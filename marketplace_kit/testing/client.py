@@ -2,33 +2,32 @@
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any
 
-from flask import session
+from flask import current_app, has_app_context, session
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 
+from ..extensions import db
+
 
 class MarketplaceClient(FlaskClient):
-    """Each request runs in its own app context, like in production.
+    """Each request runs in a fresh context, as in production.
 
-    The ``app`` fixture keeps an app context pushed for the whole test; without
-    a fresh one per request, ``flask.g`` (the signed-in user, the API token,
-    the CSRF token) and the database session would leak from one request
-    into the next. After each request the test's own session is expired, so
-    objects the test holds re-read what the request changed.
+    The ``app`` fixture keeps an app context pushed for the test body; Flask
+    would reuse it for requests, sharing ``g``, the database session and
+    cached locale between requests. Running every request in an empty
+    ``contextvars.Context`` gives it its own app context instead.
     """
 
-    def open(self, *args: Any, **kwargs: Any):
-        from flask import current_app
-
-        from ..extensions import db
-
-        outer = current_app._get_current_object() if current_app else None  # type: ignore[attr-defined]
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        if outer is self.application:
-            db.session.expire_all()  # the test's objects re-read what the request changed
+    def open(self, *args: Any, **kwargs: Any):  # type: ignore[override]
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context() and current_app._get_current_object() is self.application:
+            # what the request committed is what the test should see next
+            session = db.session()
+            if not (session.dirty or session.new or session.deleted):
+                session.expire_all()
         return response
 
     def login(self, user: Any) -> None:
@@ -45,6 +44,7 @@ class MarketplaceClient(FlaskClient):
         """A valid CSRF token for this client's session."""
         with self.session_transaction() as sess:
             raw = sess.get("csrf_token")
+        # a fresh app context: a ``g`` shared with the test would keep an old token
         with self.application.app_context(), self.application.test_request_context():
             if raw:
                 session["csrf_token"] = raw

@@ -42,6 +42,7 @@ class TestDatabase:
         self._pg_name: str | None = None
         self._created: set[str] = set()
         self._counter = 0
+        self._throwaway: list[str] = []
 
     # -- session lifecycle --------------------------------------------------
     def start(self) -> None:
@@ -55,10 +56,26 @@ class TestDatabase:
 
     def stop(self) -> None:
         if self.server_url and self._pg_name:
-            admin = sa.create_engine(self.server_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self._pg_name}" WITH (FORCE)'))
-            admin.dispose()
+            self._drop(self._pg_name)
+
+    def _drop(self, name: str) -> None:
+        admin = sa.create_engine(self.server_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    def empty_url(self, tmp_path: Path) -> str:
+        """A new, empty database (for migrations); dropped after the test."""
+        if not self.server_url:
+            self._counter += 1
+            return f"sqlite:///{tmp_path / f'empty-{self._counter}.sqlite3'}"
+        name = f"mk_empty_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(self.server_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        self._throwaway.append(name)
+        return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
 
     # -- per app --------------------------------------------------------------
     def url_for(self, tmp_path: Path) -> str:
@@ -93,7 +110,13 @@ class TestDatabase:
             target = db.engine.url.database
         shutil.copyfile(template, target)
 
-    def cleanup(self, apps: list[Flask]) -> None:
+    def cleanup(self, apps: list[Flask], migrated: list[Flask] = ()) -> None:
+        for app in migrated:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        while self._throwaway:
+            self._drop(self._throwaway.pop())
         names: set[str] = set()
         for app in apps:
             names.update(state(app).tables)
@@ -109,3 +132,23 @@ class TestDatabase:
                         quoted = ", ".join(f'"{n}"' for n in todo)
                         conn.exec_driver_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
                 db.engine.dispose()
+
+
+def schema_differences(app: Flask) -> list:
+    """What Alembic autogenerate would change to make the database match ``app``'s models.
+
+    An empty list means the migrations and the models agree.
+    """
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    tables = state(app).tables
+
+    def include(obj, name, type_, reflected, compare_to):
+        return name in tables if type_ == "table" else True
+
+    with app.app_context(), db.engine.connect() as conn:
+        ctx = MigrationContext.configure(
+            conn, opts={"include_object": include, "compare_type": True}
+        )
+        return compare_metadata(ctx, db.metadata)

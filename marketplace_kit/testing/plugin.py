@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 
+from .browser import browser, live_server, page  # noqa: F401  (fixtures)
 from .client import MarketplaceClient
 from .database import TEST_DB_ENV, TestDatabase
 
@@ -88,32 +89,48 @@ def base_config(tmp_path: Path) -> dict[str, Any]:
 def app_factory(
     mk_database: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., Flask]]:
-    """Build apps on fresh databases: ``app_factory(config=None, plugins=None, extra_plugins=())``."""
+    """Build apps on fresh databases.
+
+    ``app_factory(config=None, plugins=None, extra_plugins=(), migrate=False)``:
+    with ``migrate=True`` the app gets an empty database brought to head by
+    its migrations (core and enabled plugins) instead of the fast schema copy;
+    compare it with the models using ``marketplace_kit.testing.schema_differences``.
+    """
     from ..app import create_app
 
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.delenv("MARKETPLACE_CONFIG", raising=False)
     apps: list[Flask] = []
+    migrated: list[Flask] = []
 
     def make(
         config: dict[str, Any] | None = None,
         *,
         plugins: list[str] | None = None,
         extra_plugins: tuple[Any, ...] | list[Any] = (),
+        migrate: bool = False,
     ) -> Flask:
+        from .. import migrations
+
         merged = deep_merge(base_config(tmp_path), config or {})
-        merged.setdefault("database", {})["url"] = mk_database.url_for(tmp_path)
+        url = mk_database.empty_url(tmp_path) if migrate else mk_database.url_for(tmp_path)
+        merged.setdefault("database", {})["url"] = url
         if plugins is not None:
             merged.setdefault("plugins", {})["enabled"] = list(plugins)
         app = create_app(merged, extra_plugins=extra_plugins)
         app.test_client_class = MarketplaceClient
-        mk_database.prepare(app)
-        apps.append(app)
+        if migrate:
+            with app.app_context():
+                migrations.upgrade()
+            migrated.append(app)
+        else:
+            mk_database.prepare(app)
+            apps.append(app)
         return app
 
     yield make
-    mk_database.cleanup(apps)
+    mk_database.cleanup(apps, migrated)
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from ..errors import MarketplaceError
 
@@ -54,8 +55,34 @@ def _http_problem(exc: HTTPException) -> dict[str, Any]:
     return body
 
 
-def _html(status: int, title: str, detail: str) -> tuple[str, int]:
-    return render_template("errors/error.html", status=status, title=title, detail=detail), status
+#: Titles and explanations shown on HTML error pages, in the visitor's language.
+PAGE_ERRORS: dict[int, tuple[Any, Any]] = {
+    400: (
+        _l("Bad request"),
+        _l("The request could not be understood. Check what you sent and try again."),
+    ),
+    401: (_l("Sign-in required"), _l("Sign in to see this page.")),
+    403: (_l("Forbidden"), _l("You do not have permission to do this.")),
+    404: (_l("Page not found"), _l("The page you asked for does not exist or was removed.")),
+    405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
+    409: (_l("Conflict"), _l("This conflicts with the current state. Reload and try again.")),
+    413: (_l("Too large"), _l("What you sent is larger than this site accepts.")),
+    422: (_l("Invalid input"), _l("Some of what you entered is not valid.")),
+    429: (_l("Too many requests"), _l("Slow down a little and try again in a minute.")),
+    500: (_l("Something went wrong"), _l("Something went wrong on our side. It has been logged.")),
+    503: (_l("Unavailable"), _l("The site is briefly unavailable. Try again soon.")),
+}
+
+
+def _html(status: int, title: str, detail: str | None = None) -> tuple[str, int]:
+    """An HTML error page; a specific ``detail`` wins over the generic text."""
+    generic_title, generic_detail = PAGE_ERRORS.get(status, (title, detail or ""))
+    return (
+        render_template(
+            "errors/error.html", status=status, title=generic_title, detail=detail or generic_detail
+        ),
+        status,
+    )
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -64,14 +91,17 @@ def register_error_handlers(app: Flask) -> None:
         if wants_problem_json():
             headers = {"WWW-Authenticate": 'Bearer realm="api"'} if exc.status == 401 else None
             return problem_response(exc.to_problem(), headers)
-        return _html(exc.status, exc.title, exc.detail)
+        detail = exc.detail if exc.detail != exc.title else None
+        return _html(exc.status, exc.title, detail)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        detail = "The form expired or was not sent from this site. Go back, reload and try again."
+        detail = _l(
+            "The form expired or was not sent from this site. Go back, reload and try again."
+        )
         if wants_problem_json():
             body = _http_problem(exc)
-            body["detail"] = detail
+            body["detail"] = str(detail)
             return problem_response(body)
         return _html(400, "Bad request", detail)
 
@@ -79,11 +109,14 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
+        if isinstance(exc, SecurityError):
+            # untrusted Host: no URL can be built for it, so no page either
+            return Response("Bad request: untrusted host.", 400, mimetype="text/plain")
         if wants_problem_json():
             headers = dict(exc.get_headers()) if exc.code == 405 else {}
             headers.pop("Content-Type", None)
             return problem_response(_http_problem(exc), headers)
-        return _html(exc.code, exc.name, exc.description or "")
+        return _html(exc.code, exc.name)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
@@ -95,4 +128,4 @@ def register_error_handlers(app: Flask) -> None:
         err = InternalServerError()
         if wants_problem_json():
             return problem_response(_http_problem(err))
-        return _html(500, err.name, "Something went wrong on our side. It has been logged.")
+        return _html(500, err.name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 from flask import (
     Blueprint,
@@ -19,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from ... import __version__
-from ...app import is_relaxed, state
+from ...app import state
 from ...core.access import can
 from ...extensions import db
 from ..i18n import LOCALE_COOKIE
@@ -98,7 +99,8 @@ def plugins_json():
     user = current_user if current_user.is_authenticated else None
     if not (
         mk.settings.security["expose_plugin_list"]
-        or is_relaxed(mk.settings)
+        or mk.settings.app["debug"]
+        or mk.settings.app["demo"]
         or can(user, "operator.view_plugins")
     ):
         abort(404)
@@ -146,4 +148,44 @@ def set_locale():
         secure=current_app.config["SESSION_COOKIE_SECURE"],
         httponly=True,
     )
+    return resp
+
+
+@bp.get("/robots.txt")
+def robots_txt():
+    base = state(current_app).settings.site["base_url"].rstrip("/")
+    body = "\n".join(
+        [
+            "User-agent: *",
+            "Disallow: /api/",
+            "Disallow: /console/",
+            "Disallow: /account/",
+            "Disallow: /-/",
+            f"Sitemap: {base}/sitemap.xml",
+            "",
+        ]
+    )
+    return Response(body, mimetype="text/plain")
+
+
+@bp.get("/sitemap.xml")
+def sitemap_xml():
+    mk = state(current_app)
+    base = mk.settings.site["base_url"].rstrip("/")
+    entries: list[tuple[str, Any]] = [("/", None)]
+    for urls in mk.pm.hook.mk_sitemap_urls():
+        entries.extend(urls or [])
+    seen: set[str] = set()
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>']
+    lines.append('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">')
+    for path, modified in entries:
+        if path in seen or not path.startswith("/"):
+            continue
+        seen.add(path)
+        loc = xml_escape(base + path)
+        lastmod = f"<lastmod>{modified.date().isoformat()}</lastmod>" if modified else ""
+        lines.append(f"<url><loc>{loc}</loc>{lastmod}</url>")
+    lines.append("</urlset>")
+    resp = Response("\n".join(lines), mimetype="application/xml")
+    resp.headers["Cache-Control"] = "public, max-age=3600"
     return resp

@@ -84,6 +84,14 @@ def cleanup_notes(limit: int | None = None) -> int:
     return removed
 
 
+def add_note(owner_id: int, body: str) -> int:
+    """A background job: add a note, return its id."""
+    note = Note(owner_id=owner_id, body=body)
+    db.session.add(note)
+    db.session.commit()
+    return note.id
+
+
 # -- hooks, one of each family -------------------------------------------------
 
 
@@ -114,7 +122,10 @@ def mk_register_commands():
 
 @hookimpl
 def mk_register_jobs(app: Flask):
-    return [Job("sample.cleanup", cleanup_notes, schedule={"minute": "0"})]
+    return [
+        Job("sample.cleanup", cleanup_notes, schedule={"minute": "0"}),
+        Job("sample.add_note", add_note, retries=2, retry_delay=1),
+    ]
 
 
 @hookimpl

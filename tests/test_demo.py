@@ -1,0 +1,33 @@
+"""`marketplace-kit demo` builds a migrated, seeded database and prints logins."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from marketplace_kit.cli import main
+from marketplace_kit.demo import demo_plugins
+
+
+def test_demo_excludes_plugins_that_opt_out():
+    assert "sample" not in demo_plugins()
+
+
+def test_demo_builds_and_seeds_without_serving(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("MARKETPLACE_CONFIG", raising=False)
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    result = CliRunner().invoke(main, ["demo", "--no-serve", "--database", url, "--port", "5099"])
+    assert result.exit_code == 0, result.output
+    assert "demo marketplace ready: http://127.0.0.1:5099/" in result.output
+    assert "admin@demo.example  password: demo-password-1" in result.output
+
+    import sqlalchemy as sa
+
+    from marketplace_kit.core.users.models import User
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(User.__table__)) >= 3
+        assert conn.scalar(sa.text("select count(*) from alembic_version")) >= 1
+    engine.dispose()

@@ -1,0 +1,30 @@
+"""In a real browser: the theme is applied and the language switcher works without JavaScript."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.mk_config({"site": {"name": "Harbour Market"}, "theme": {"primary_color": "#0b6e4f"}})
+def test_theme_colours_and_name_reach_the_page(page, live_server):
+    page.goto(live_server("/"))
+    assert page.title() == "Harbour Market"
+    header_bg = page.eval_on_selector(".site-header", "el => getComputedStyle(el).backgroundColor")
+    assert header_bg == "rgb(11, 110, 79)"
+
+
+def test_language_switcher_without_javascript(browser, live_server):
+    context = browser.new_context(java_script_enabled=False, locale="en-US")
+    page = context.new_page()
+    try:
+        page.goto(live_server("/"))
+        page.select_option("#locale-select", "zh_Hans")
+        page.click(".locale-switch button")
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == "zh-Hans"
+        assert page.locator(".skip-link").inner_text() == "跳到正文"
+        page.select_option("#locale-select", "ru")
+        page.click(".locale-switch button")
+        assert page.locator(".powered").inner_text().startswith("Работает на marketplace-kit")
+    finally:
+        context.close()
