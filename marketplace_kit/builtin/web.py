@@ -44,8 +44,9 @@ def mk_register_jobs(app: Flask):
 def mk_configure(app: Flask) -> None:
     from ..core.users.models import User
     from ..extensions import db, login_manager
-    from ..web.pages.account import install_private_mode
+    from ..web.pages.account import install_nul_guard, install_private_mode
 
+    install_nul_guard(app)
     install_private_mode(app)
     login_manager.login_view = "account.login"
     login_manager.login_message = _l("Please sign in to see this page.")

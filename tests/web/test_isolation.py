@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from sqlalchemy import select
 
 from marketplace_kit.core.users.models import ApiToken, User, VerificationRequest
@@ -169,3 +170,44 @@ def test_second_user_cannot_reach_first_users_data(client, user_factory, api_tok
     assert db.session.get(User, bob.id).roles == []
     alice_headers = {"Authorization": f"Bearer {alice_api}"}
     assert client.get("/api/v1/me", headers=alice_headers).json["email"] == "alice@example.com"
+
+
+@pytest.mark.parametrize("big", [2**31, 10**20])
+def test_ids_beyond_the_integer_range_are_not_found(client, user_factory, api_token_factory, big):
+    admin = user_factory(roles=["admin"])
+    token = api_token_factory(admin)
+    headers = {"Authorization": f"Bearer {token}"}
+    client.login(admin)
+    for url in (f"/users/{big}", f"/operator/users/{big}", f"/operator/verification/{big}"):
+        assert client.get(url).status_code == 404, url
+    assert client.submit(f"/account/tokens/{big}/revoke").status_code == 404
+    assert client.get(f"/operator/audit?user={big}").status_code == 200
+    assert client.get(f"/api/v1/users/{big}").status_code == 404
+    assert client.delete(f"/api/v1/tokens/{big}", headers=headers).status_code == 404
+    assert (
+        client.put(
+            f"/api/v1/operator/users/{big}/roles", json={"roles": []}, headers=headers
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/api/v1/operator/verification/{big}/decision",
+            json={"decision": "approve"},
+            headers=headers,
+        ).status_code
+        == 404
+    )
+    assert client.get(f"/api/v1/operator/audit?user={big}", headers=headers).status_code == 422
+
+
+def test_nul_characters_are_refused(client, user_factory, api_token_factory):
+    token = api_token_factory(user_factory())
+    headers = {"Authorization": f"Bearer {token}"}
+    resp = client.post("/api/v1/tokens", json={"name": "\x00", "scopes": ["read"]}, headers=headers)
+    assert resp.status_code == 422 and resp.mimetype == "application/problem+json"
+    resp = client.post("/api/v1/auth/password-reset", json={"email": "a\x00@example.com"})
+    assert resp.status_code == 422
+    resp = client.submit("/login", {"email": "a\x00@example.com", "password": "x"})
+    assert resp.status_code == 422
+    assert client.get("/operator/audit?kind=%00").status_code in (302, 422)

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
 from ...errors import Conflict, ValidationError
 from ...events import emit
 from ...extensions import db
 from .models import OPERATOR_ROLES, User
+
+#: largest value of an Integer primary key (PostgreSQL ``integer``); larger ids exist nowhere
+MAX_ID = 2**31 - 1
+
+
+def get_row(model: Any, ident: int) -> Any:
+    """``db.session.get(model, ident)``, or ``None`` for ids no row can have.
+
+    URL and query ids come from clients; PostgreSQL rejects values outside
+    its ``integer`` range with an error instead of finding nothing.
+    """
+    if not isinstance(ident, int) or not 1 <= ident <= MAX_ID:
+        return None
+    return db.session.get(model, ident)
 
 
 def normalize_email(email: str) -> str:

@@ -17,6 +17,7 @@ from ...errors import ValidationError
 from ...extensions import db
 from ..db import utcnow
 from .models import ApiToken, User
+from .service import get_row
 
 SCOPES = ("read", "write")
 
@@ -75,7 +76,7 @@ def revoke(user: User, token_id: int, *, ip: str | None = None) -> ApiToken:
     from ...errors import NotFound
     from .accounts import audit
 
-    token = db.session.get(ApiToken, token_id)
+    token = get_row(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         raise NotFound("No such token.")
     if token.revoked_at is None:

@@ -27,6 +27,7 @@ from ..storage import storage
 from .accounts import audit
 from .models import User, VerificationRequest
 from .profiles import IMAGE_TYPES, image_type
+from .service import get_row
 
 KINDS = ("identity", "business")
 DOCUMENT_TYPES = {**IMAGE_TYPES, "pdf": "application/pdf"}
@@ -180,7 +181,7 @@ def queue(status: str = "pending") -> list[VerificationRequest]:
 
 
 def get_request(request_id: int) -> VerificationRequest:
-    req = db.session.get(VerificationRequest, request_id)
+    req = get_row(VerificationRequest, request_id)
     if req is None:
         raise NotFound(str(_l("No such verification request.")))
     return req

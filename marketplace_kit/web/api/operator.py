@@ -13,6 +13,7 @@ from ...core.access import require
 from ...core.users import accounts
 from ...core.users import verification as vsvc
 from ...core.users.models import SecurityEvent, User
+from ...core.users.service import MAX_ID, get_row
 from ...errors import NotFound, ValidationError
 from ...events import commit
 from ...extensions import db
@@ -66,7 +67,7 @@ class EventSchema(Schema):
 
 class AuditArgs(Schema):
     kind = fields.String(load_default=None)
-    user = fields.Integer(load_default=None)
+    user = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
 
 
@@ -137,7 +138,7 @@ def put_roles(data: dict[str, Any], user_id: int):
     """Set a user's operator roles (admins only)."""
     operator = api_user("write")
     require(operator, "operator.manage_roles")
-    user = db.session.get(User, user_id)
+    user = get_row(User, user_id)
     if user is None:
         raise NotFound("No such user.")
     try:

@@ -13,6 +13,7 @@ from ...app import state
 from ...core.users import accounts, profiles
 from ...core.users import tokens as token_service
 from ...core.users.models import ApiToken, User
+from ...core.users.service import get_row
 from ...errors import NotFound, ValidationError
 from ...events import commit
 from ...extensions import db
@@ -182,7 +183,7 @@ def change_password(data: dict[str, Any]):
 @bp.response(200, PublicUserSchema)
 def get_user(user_id: int):
     """A user's public profile."""
-    user = db.session.get(User, user_id)
+    user = get_row(User, user_id)
     if user is None or user.deleted_at is not None or not user.is_active:
         raise NotFound("No such user.")
     return user

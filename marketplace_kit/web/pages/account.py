@@ -37,6 +37,7 @@ from ...core import mail
 from ...core.storage import storage
 from ...core.users import accounts, profiles
 from ...core.users.models import User
+from ...core.users.service import get_row
 from ...core.users.verification import level_label
 from ...errors import Conflict, ValidationError
 from ...events import commit
@@ -781,7 +782,7 @@ def security_log():
 
 @bp.get("/users/<int:user_id>")
 def public_profile(user_id: int):
-    user = db.session.get(User, user_id)
+    user = get_row(User, user_id)
     if user is None or user.deleted_at is not None or not user.is_active:
         abort(404)
     return render_template(
@@ -836,3 +837,25 @@ def install_private_mode(app: Any) -> None:
         if not current_user.is_authenticated:
             return current_app.login_manager.unauthorized()
         return None
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def install_nul_guard(app: Any) -> None:
+    """Refuse text with NUL characters (PostgreSQL cannot store them) with a 422, not a 500."""
+
+    @app.before_request
+    def refuse_nul_characters():
+        values = [*request.args.items(multi=True), *request.form.items(multi=True)]
+        if request.is_json:
+            values.append(("json", request.get_json(silent=True)))
+        if any(_has_nul(k) or _has_nul(v) for k, v in values):
+            raise ValidationError("Text must not contain NUL characters.")

@@ -23,6 +23,7 @@ from ...core.storage import storage
 from ...core.users import accounts
 from ...core.users import verification as vsvc
 from ...core.users.models import OPERATOR_ROLES, SecurityEvent, User
+from ...core.users.service import MAX_ID, get_row
 from ...errors import Conflict, ValidationError
 from ...events import commit
 from ...extensions import db
@@ -71,7 +72,7 @@ def users():
 def user_detail(user_id: int):
     me = _me()
     require(me, "operator.view_users")
-    user = db.session.get(User, user_id) or abort(404)
+    user = get_row(User, user_id) or abort(404)
     errors: list[str] = []
     if request.method == "POST":
         _check_csrf()
@@ -187,7 +188,7 @@ def audit_log():
     if kind:
         query = query.where(SecurityEvent.kind == kind)
     user_id = request.args.get("user", "")
-    if user_id.isdigit():
+    if user_id.isdigit() and 1 <= int(user_id) <= MAX_ID:
         query = query.where(SecurityEvent.user_id == int(user_id))
     return render_template("operator/audit.html", events=list(db.session.scalars(query)), kind=kind)
 
