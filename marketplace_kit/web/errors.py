@@ -8,9 +8,11 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
-from ..errors import MarketplaceError
+from ..errors import MarketplaceError, ValidationError
+from ..extensions import db
 
 log = logging.getLogger("marketplace_kit.web")
 PROBLEM_JSON = "application/problem+json"
@@ -117,6 +119,19 @@ def register_error_handlers(app: Flask) -> None:
             headers.pop("Content-Type", None)
             return problem_response(_http_problem(exc), headers)
         return _html(exc.code, exc.name)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def out_of_range(exc: Exception):
+        """A number or text the database cannot store (e.g. an id beyond BIGINT): 422, not 500.
+
+        Schemas should bound their fields; this is the net under all of them.
+        """
+        db.session.rollback()
+        err = ValidationError(str(_l("A value is out of the range this site can store.")))
+        if wants_problem_json():
+            return problem_response(err.to_problem())
+        return _html(422, err.title, err.detail)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

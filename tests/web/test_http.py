@@ -225,3 +225,28 @@ def test_ids_beyond_a_bigint_are_not_found(app, client):
 
     assert client.get("/_things/42").get_data(as_text=True) == "42"
     assert client.get(f"/_things/{2**63}").status_code == 404
+
+
+def test_values_beyond_what_the_database_stores_are_422(app, client, user_factory):
+    from marketplace_kit.core.listings.models import Listing
+    from marketplace_kit.extensions import db as database
+
+    author = user_factory()
+
+    @app.get("/api/v1/_huge")
+    def huge():
+        database.session.add(
+            Listing(
+                author_id=author.id,
+                listing_type="product",
+                title="x",
+                price_amount=2**70,
+                currency="USD",
+            )
+        )
+        database.session.flush()
+        return "unreachable"
+
+    resp = client.get("/api/v1/_huge")
+    assert resp.status_code == 422 and resp.mimetype == PROBLEM
+    assert "out of the range" in resp.json["detail"]
