@@ -250,3 +250,16 @@ def test_values_beyond_what_the_database_stores_are_422(app, client, user_factor
     resp = client.get("/api/v1/_huge")
     assert resp.status_code == 422 and resp.mimetype == PROBLEM
     assert "out of the range" in resp.json["detail"]
+
+
+def test_api_schema_names_are_unique(app_factory):
+    """Two schemas with one name would be silently renamed in the OpenAPI document."""
+    import warnings
+
+    from marketplace_kit.plugins import available_plugins
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        app = app_factory(plugins=list(available_plugins()))
+        app.test_client().get("/api/v1/openapi.json")
+    assert [str(w.message) for w in caught if "Multiple schemas" in str(w.message)] == []

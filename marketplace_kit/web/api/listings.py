@@ -20,13 +20,9 @@ from ...core.listings.types import listing_types
 from ...errors import PermissionDenied, ValidationError
 from ...events import commit
 from .auth import BEARER, api_user
+from .schemas import MoneySchema
 
 bp = Blueprint("api_listings", __name__, url_prefix="/listings", description="Listings")
-
-
-class MoneySchema(Schema):
-    amount = fields.Integer(required=True, metadata={"description": "Minor units"})
-    currency = fields.String(required=True)
 
 
 class AuthorSchema(Schema):

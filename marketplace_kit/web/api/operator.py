@@ -55,7 +55,7 @@ class RolesOutSchema(Schema):
     roles = fields.List(fields.String())
 
 
-class EventSchema(Schema):
+class SecurityEventSchema(Schema):
     id = fields.Integer()
     created_at = fields.DateTime()
     kind = fields.String()
@@ -153,7 +153,7 @@ def put_roles(data: dict[str, Any], user_id: int):
 @bp.route("/operator/audit")
 @bp.doc(security=BEARER)
 @bp.arguments(AuditArgs, location="query")
-@bp.response(200, EventSchema(many=True))
+@bp.response(200, SecurityEventSchema(many=True))
 def audit_log(args: dict[str, Any]):
     """Security events, newest first (operators: admin, support)."""
     require(api_user("read"), "operator.view_audit")

@@ -24,6 +24,7 @@ from ...core.payments.service import start_payment
 from ...errors import NotFound
 from ...extensions import db
 from .auth import BEARER, api_user
+from .schemas import MoneySchema
 
 bp = Blueprint("api_orders", __name__, url_prefix="", description="Orders, payments and payouts")
 
@@ -36,11 +37,6 @@ IDEMPOTENCY = {
 }
 
 
-class MoneySchema(Schema):
-    amount = fields.Integer(required=True)
-    currency = fields.String(required=True)
-
-
 class LineSchema(Schema):
     kind = fields.String()
     code = fields.String()
@@ -50,7 +46,7 @@ class LineSchema(Schema):
     currency = fields.String()
 
 
-class EventSchema(Schema):
+class OrderEventSchema(Schema):
     transition = fields.String()
     from_state = fields.String(allow_none=True)
     to_state = fields.String()
@@ -90,7 +86,7 @@ class OrderSchema(Schema):
 
 
 class OrderDetailSchema(OrderSchema):
-    timeline = fields.List(fields.Nested(EventSchema))
+    timeline = fields.List(fields.Nested(OrderEventSchema))
     allowed_transitions = fields.List(fields.Nested(TransitionOptionSchema))
 
 
