@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import http
+import threading
+from typing import Any
 
+from apispec import APISpec
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from marshmallow import Schema, fields
@@ -27,7 +30,41 @@ class ProblemSchema(Schema):
 
 
 class MarketplaceApi(Api):
+    """flask-smorest's Api, documenting lazily and with problem+json errors.
+
+    Documenting views (resolving every marshmallow schema into the OpenAPI
+    document) is most of what registering an API blueprint costs, and every
+    web worker would pay it at start-up. Routes are registered at once; the
+    document is built the first time it is asked for (:meth:`document`).
+    """
+
     ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._pending_docs: list[tuple[Any, str, Any]] = []
+        self._docs_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._pending_docs.append((blp, name, parameters))
+
+    def document(self) -> APISpec:
+        """The OpenAPI spec with every registered blueprint documented."""
+        with self._docs_lock:
+            while self._pending_docs:
+                blp, name, parameters = self._pending_docs.pop(0)
+                blp.register_views_in_doc(
+                    self, self._app, self.spec, name=name, parameters=parameters
+                )
+                self.spec.tag({"name": name, "description": blp.description})
+        return self.spec
+
+    def _openapi_json(self) -> Any:
+        self.document()
+        return super()._openapi_json()
 
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:

@@ -119,5 +119,5 @@ def build_reference(spec: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/api/docs")
 def api_reference():
     api = state(current_app).api
-    reference = build_reference(api.spec.to_dict())
+    reference = build_reference(api.document().to_dict())
     return render_template("api/docs.html", ref=reference)
