@@ -228,6 +228,16 @@ class MailSchema(_Strict):
     smtp_timeout = fields.Integer(load_default=10, validate=validate.Range(1, 300))
 
 
+class NotificationsSchema(_Strict):
+    """Notification delivery (email, plugin channels) and operator webhooks."""
+
+    max_attempts = fields.Integer(load_default=8, validate=validate.Range(1, 50))
+    backoff_seconds = fields.Integer(load_default=60, validate=validate.Range(0, 86_400))
+    backoff_max_seconds = fields.Integer(load_default=6 * 3600, validate=validate.Range(0, 604_800))
+    webhook_timeout = fields.Integer(load_default=5, validate=validate.Range(1, 60))
+    webhook_tolerance_seconds = fields.Integer(load_default=300, validate=validate.Range(1, 86_400))
+
+
 class VerificationFieldSchema(_Strict):
     name = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"))
     label = fields.String(required=True, validate=validate.Length(1, 200))
@@ -370,6 +380,7 @@ SECTIONS: dict[str, type[Schema]] = {
     "verification": VerificationSchema,
     "listings": ListingsSchema,
     "categories": CategoriesSchema,
+    "notifications": NotificationsSchema,
 }
 
 

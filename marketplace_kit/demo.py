@@ -249,6 +249,49 @@ def seed_orders(app: Flask, seed: int) -> None:
     commit()
 
 
+def seed_notifications(app: Flask, seed: int) -> None:
+    """A few notifications in the demo users' centres (one already read)."""
+    from sqlalchemy import select
+
+    from .core.db import utcnow
+    from .core.notifications import service
+    from .core.notifications.events import PAYOUT_PAID, VERIFICATION_DECIDED
+    from .core.users.models import User
+    from .events import commit
+    from .extensions import db
+
+    people = {
+        u.email: u
+        for u in db.session.scalars(
+            select(User).where(User.email.in_(["customer@demo.example", "provider@demo.example"]))
+        )
+    }
+    customer = people.get("customer@demo.example")
+    provider = people.get("provider@demo.example")
+    if customer is None or provider is None:
+        return
+    first = service.notify(
+        customer,
+        VERIFICATION_DECIDED,
+        {"status": "approved", "level": 1},
+        url="/account/verification",
+    )
+    first.read_at = utcnow()
+    service.notify(
+        provider,
+        VERIFICATION_DECIDED,
+        {"status": "rejected", "reason": "营业执照照片不清晰 / Фото лицензии нечёткое."},
+        url="/account/verification",
+    )
+    service.notify(
+        provider,
+        PAYOUT_PAID,
+        {"payout_id": 1, "status": "paid", "amount": 12000, "currency": state_currency(app)},
+        url="/wallet",
+    )
+    commit()
+
+
 def state_currency(app: Flask) -> str:
     from .app import state
 
@@ -280,5 +323,6 @@ def build_demo(
 
         seed_listings(app, seed)
         seed_orders(app, seed)
+        seed_notifications(app, seed)
         state(app).pm.hook.mk_seed_demo(app=app, seed=seed)
     return app, logins

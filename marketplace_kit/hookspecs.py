@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from .core.listings.models import Listing
     from .core.listings.search import SearchQuery, SearchResult
     from .core.listings.types import ListingType
+    from .core.notifications.registry import Channel, EventType
     from .core.orders.actions import Action
     from .core.orders.fees import PriceLine
     from .core.orders.models import Order
@@ -198,6 +199,35 @@ def mk_register_payment_providers(app: Flask) -> list[PaymentProvider]:
     ``wallet`` is reserved. Providers are only called from outside database
     transactions (the outbox) and their webhooks must verify signatures.
     Names are unique across the app; a clash stops startup naming both plugins.
+    """
+
+
+@hookspec
+def mk_register_notification_events(app: Flask) -> list[EventType]:
+    """Return :class:`marketplace_kit.core.notifications.registry.EventType` items.
+
+    Called once per app at startup. Each event type has a unique ``key``, a
+    ``label`` shown on the preferences page, a localised ``title``/``body``
+    (``lazy_gettext`` strings with ``%(name)s`` placeholders filled from the
+    context given to ``notify``) or a ``render(context) -> (title, body)``
+    function, and ``default_channels``. Send them with
+    ``marketplace_kit.core.notifications.service.notify(user, key, context)``.
+    The core registers ``order_update``, ``verification_decided``,
+    ``payout_paid`` and ``payout_rejected``. A duplicate key stops startup
+    naming both plugins.
+    """
+
+
+@hookspec
+def mk_register_notification_channels(app: Flask) -> list[Channel]:
+    """Return :class:`marketplace_kit.core.notifications.registry.Channel` items (SMS, chat, ...).
+
+    Called once per app at startup. ``send(notification, user, title, body)``
+    is called from the background worker, outside any transaction, with the
+    title and body rendered in the user's locale; raise to have it retried
+    with backoff. Each notification reaches a channel at most once. The core
+    ships ``email``; ``in_app`` is reserved. A duplicate name stops startup
+    naming both plugins.
     """
 
 

@@ -33,6 +33,7 @@ BUILTIN_PLUGINS = (
     "marketplace_kit.builtin.web",
     "marketplace_kit.builtin.listings",
     "marketplace_kit.builtin.orders",
+    "marketplace_kit.builtin.notifications",
 )
 
 

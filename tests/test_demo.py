@@ -31,3 +31,23 @@ def test_demo_builds_and_seeds_without_serving(tmp_path, monkeypatch):
         assert conn.scalar(select(func.count()).select_from(User.__table__)) >= 3
         assert conn.scalar(sa.text("select count(*) from alembic_version")) >= 1
     engine.dispose()
+
+
+def test_demo_seeds_notifications(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("MARKETPLACE_CONFIG", raising=False)
+    from marketplace_kit.demo import build_demo
+
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    app, _logins = build_demo(None, database_url=url, seed=1, port=5098, host="127.0.0.1")
+    from marketplace_kit.core.notifications import service
+    from marketplace_kit.core.users.models import User
+    from marketplace_kit.extensions import db
+
+    with app.app_context():
+        provider = db.session.scalars(
+            select(User).where(User.email == "provider@demo.example")
+        ).one()
+        events = {n.event for n in service.notifications_of(provider)}
+        assert {"verification_decided", "payout_paid"} <= events
+        assert service.unread_count(provider) >= 2

@@ -33,6 +33,7 @@ OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
     "payout.approve": ("finance",),
     "payment.confirm": ("finance",),
     "fees.override": ("finance",),
+    "webhooks.manage": (),
 }
 
 #: Actions any signed-in, active user may perform.

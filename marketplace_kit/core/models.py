@@ -4,6 +4,13 @@ from .disputes.models import Dispute, DisputeMessage
 from .ledger.models import JournalEntry, LedgerAccount, Posting
 from .listings import search_ddl  # noqa: F401  (full-text index DDL bound to listings)
 from .listings.models import Category, Favourite, Listing, ListingImage, SavedSearch
+from .notifications.models import (
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from .orders.models import FeeOverride, Order, OrderEvent, OrderLine, OrderTimer, OutboxMessage
 from .payments.models import IdempotencyKey, Payment, PayoutRequest, WebhookEvent
 from .users.models import ApiToken, Invitation, SecurityEvent, User, VerificationRequest
@@ -21,6 +28,9 @@ __all__ = [
     "LedgerAccount",
     "Listing",
     "ListingImage",
+    "Notification",
+    "NotificationDelivery",
+    "NotificationPreference",
     "Order",
     "OrderEvent",
     "OrderLine",
@@ -33,5 +43,7 @@ __all__ = [
     "SecurityEvent",
     "User",
     "VerificationRequest",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WebhookEvent",
 ]

@@ -80,6 +80,24 @@ def send(to: str, template: str, *, locale: str | None = None, **context: Any) -
     return message
 
 
+def send_now(to: str, template: str, *, locale: str | None = None, **context: Any) -> Message:
+    """Render and deliver one message in this process; raise when the backend fails.
+
+    For callers that keep their own durable retry state (the notification
+    outbox), so a failure is seen rather than handed to another queue.
+    """
+    settings = _settings()
+    subject, body = render(template, locale, **context)
+    message = Message(
+        to=to, subject=subject, body=body, sender=settings["from_address"], template=template
+    )
+    if settings["backend"] == "smtp":
+        _send_smtp(message, settings)
+    else:
+        _send_file(message)
+    return message
+
+
 DELIVER_JOB = "core.mail_deliver"
 
 

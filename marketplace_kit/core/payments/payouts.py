@@ -107,6 +107,7 @@ def approve_payout(payout: PayoutRequest, operator: Any) -> PayoutRequest:
     )
     row.status = "paid"
     outbox.add("payout.send", {"payout_id": row.id, "amount": row.amount, "currency": row.currency})
+    _notify_payout(row)
     return row
 
 
@@ -122,7 +123,31 @@ def reject_payout(payout: PayoutRequest, operator: Any, note: str = "") -> Payou
     )
     row.status = "rejected"
     row.note = note[:255]
+    _notify_payout(row)
     return row
+
+
+def _notify_payout(row: PayoutRequest) -> None:
+    from ..notifications.events import PAYOUT_PAID, PAYOUT_REJECTED
+    from ..notifications.service import notify
+    from ..users.models import User
+
+    user = db.session.get(User, row.user_id)
+    if user is None:
+        return
+    notify(
+        user,
+        PAYOUT_PAID if row.status == "paid" else PAYOUT_REJECTED,
+        {
+            "payout_id": row.id,
+            "status": row.status,
+            "amount": row.amount,
+            "currency": row.currency,
+            "note": row.note or "",
+        },
+        url="/wallet",
+        dedupe_key=f"payout:{row.id}:{row.status}",
+    )
 
 
 def payouts_of(user: Any) -> list[PayoutRequest]:

@@ -83,3 +83,25 @@ def test_rejected_payout_returns_to_the_wallet(earned, people):
     assert payouts.payouts_of(earned)[0].status == "rejected"
     assert payouts.pending_payouts() == []
     assert utcnow() - payout.decided_at < timedelta(minutes=1)
+
+
+@pytest.mark.mk_config({"orders": {"payout_holding_days": 0, "payout_minimum": 1000}})
+def test_payout_decisions_notify_the_provider(earned, people):
+    from marketplace_kit.core import mail
+    from marketplace_kit.core.notifications import service
+
+    paid = payouts.request_payout(earned, 1000, "USD")
+    commit()
+    payouts.approve_payout(paid, people["finance"])
+    commit()
+    rejected = payouts.request_payout(earned, 1000, "USD")
+    commit()
+    payouts.reject_payout(rejected, people["finance"], note="Bank details do not match.")
+    commit()
+    notes = service.notifications_of(earned)
+    assert [n.event for n in notes[:2]] == ["payout_rejected", "payout_paid"]
+    title, body = service.render(notes[0])
+    assert title == f"Payout #{rejected.id} was rejected"
+    assert "Bank details do not match." in body
+    subjects = [m.subject for m in mail.outbox() if m.to == earned.email]
+    assert f"Payout #{paid.id} was sent" in subjects

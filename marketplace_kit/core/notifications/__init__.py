@@ -1,0 +1,1 @@
+"""Notifications: in-app centre, email and plugin channels, operator webhooks."""
