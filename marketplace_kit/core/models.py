@@ -4,6 +4,7 @@ from .disputes.models import Dispute, DisputeMessage
 from .ledger.models import JournalEntry, LedgerAccount, Posting
 from .listings import search_ddl  # noqa: F401  (full-text index DDL bound to listings)
 from .listings.models import Category, Favourite, Listing, ListingImage, SavedSearch
+from .messaging.models import Conversation, ConversationMember, Message, UserBlock
 from .orders.models import FeeOverride, Order, OrderEvent, OrderLine, OrderTimer, OutboxMessage
 from .payments.models import IdempotencyKey, Payment, PayoutRequest, WebhookEvent
 from .users.models import ApiToken, Invitation, SecurityEvent, User, VerificationRequest
@@ -11,6 +12,8 @@ from .users.models import ApiToken, Invitation, SecurityEvent, User, Verificatio
 __all__ = [
     "ApiToken",
     "Category",
+    "Conversation",
+    "ConversationMember",
     "Dispute",
     "DisputeMessage",
     "Favourite",
@@ -21,6 +24,7 @@ __all__ = [
     "LedgerAccount",
     "Listing",
     "ListingImage",
+    "Message",
     "Order",
     "OrderEvent",
     "OrderLine",
@@ -32,6 +36,7 @@ __all__ = [
     "SavedSearch",
     "SecurityEvent",
     "User",
+    "UserBlock",
     "VerificationRequest",
     "WebhookEvent",
 ]
