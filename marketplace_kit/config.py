@@ -306,6 +306,22 @@ class StorageSchema(_Strict):
     folder = fields.String(load_default="uploads")
 
 
+class MessagingSchema(_Strict):
+    """Conversations between users (see docs/configuration.md, [messaging])."""
+
+    #: hide emails, phone numbers and links in messages until the order is paid
+    mask_contacts = fields.Boolean(load_default=False)
+    #: order states that count as "paid" for masking (entered at least once)
+    paid_states = fields.List(
+        fields.String(validate=validate.Length(1, 64)), load_default=lambda: ["paid"]
+    )
+    max_length = fields.Integer(load_default=4000, validate=validate.Range(1, 100_000))
+    max_attachments = fields.Integer(load_default=5, validate=validate.Range(0, 20))
+    max_attachment_bytes = fields.Integer(
+        load_default=5 * 1024 * 1024, validate=validate.Range(1, 100 * 1024 * 1024)
+    )
+
+
 class AppSchema(_Strict):
     debug = fields.Boolean(load_default=False)
     demo = fields.Boolean(load_default=False)
@@ -381,6 +397,7 @@ SECTIONS: dict[str, type[Schema]] = {
     "listings": ListingsSchema,
     "categories": CategoriesSchema,
     "notifications": NotificationsSchema,
+    "messaging": MessagingSchema,
 }
 
 

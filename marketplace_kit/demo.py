@@ -298,6 +298,76 @@ def state_currency(app: Flask) -> str:
     return state(app).settings.site["currency"]
 
 
+def seed_messages(app: Flask, seed: int) -> None:
+    """A few conversations in en / zh / ru: listing inquiries and one about an order."""
+    from sqlalchemy import select
+
+    from .core.listings.models import Listing
+    from .core.messaging import service as messaging
+    from .core.orders.models import Order
+    from .core.users.models import User
+    from .events import commit
+    from .extensions import db
+
+    def person(email: str) -> User | None:
+        return db.session.scalars(select(User).where(User.email == email)).first()
+
+    def listing_of(user: User | None) -> Listing | None:
+        if user is None:
+            return None
+        return db.session.scalars(
+            select(Listing)
+            .where(Listing.author_id == user.id, Listing.status == "published")
+            .order_by(Listing.id)
+        ).first()
+
+    threads = [
+        (
+            "sam@demo.example",
+            "provider@demo.example",
+            [
+                "Hi! Do you also clean windows on the outside?",
+                "We do, up to the third floor. Just add it as a note when you order.",
+            ],
+        ),
+        (
+            "customer@demo.example",
+            "shifu@demo.example",
+            ["师傅您好，周六上午有空吗？", "周六上午九点可以，我会带齐工具。"],  # noqa: RUF001
+        ),
+        (
+            "olga@demo.example",
+            "master@demo.example",
+            ["Здравствуйте! Сможете прийти в среду вечером?", "Да, в среду после 18:00 удобно."],
+        ),
+    ]
+    for starter_email, provider_email, lines in threads:
+        starter, provider = person(starter_email), person(provider_email)
+        listing = listing_of(provider)
+        if starter is None or provider is None or listing is None:
+            continue
+        conversation, _m = messaging.start_conversation(starter, listing=listing, body=lines[0])
+        for i, text in enumerate(lines[1:]):
+            messaging.send_message(conversation, provider if i % 2 == 0 else starter, text)
+        commit()
+    customer, provider = person("customer@demo.example"), person("provider@demo.example")
+    if customer is None or provider is None:
+        return
+    order = db.session.scalars(
+        select(Order)
+        .where(Order.customer_id == customer.id, Order.provider_id == provider.id)
+        .where(Order.state == "paid")
+    ).first()
+    if order is not None:
+        conversation, _m = messaging.start_conversation(
+            customer,
+            order=order,
+            body="请在下午三点以后送货，谢谢。",  # noqa: RUF001
+        )
+        messaging.send_message(conversation, provider, "Sure, we will deliver after 3 pm.")
+        commit()
+
+
 def build_demo(
     config: str | None, *, database_url: str | None, seed: int, port: int, host: str
 ) -> tuple[Flask, list[tuple[str, str, str]]]:
@@ -324,5 +394,6 @@ def build_demo(
         seed_listings(app, seed)
         seed_orders(app, seed)
         seed_notifications(app, seed)
+        seed_messages(app, seed)
         state(app).pm.hook.mk_seed_demo(app=app, seed=seed)
     return app, logins

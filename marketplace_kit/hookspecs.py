@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from .core.listings.models import Listing
     from .core.listings.search import SearchQuery, SearchResult
     from .core.listings.types import ListingType
+    from .core.messaging.models import Message
     from .core.notifications.registry import Channel, EventType
     from .core.orders.actions import Action
     from .core.orders.fees import PriceLine
@@ -407,6 +408,18 @@ def mk_order_transitioned(
 
     ``from_state`` is ``None`` for the initial transition; ``actor`` is
     ``None`` when the system (a timer, a payment callback) acted.
+    """
+
+
+@hookspec
+def mk_message_sent(message: Message) -> None:
+    """A message was sent in a conversation (called after commit, once per message).
+
+    ``message.conversation`` holds the participants (``starter``,
+    ``recipient``) and the listing or order; ``message.sender`` wrote it. The
+    stored ``message.body`` is unmasked: show other people
+    ``marketplace_kit.core.messaging.service.visible_body(message)``, which
+    applies the operator's ``[messaging] mask_contacts`` setting.
     """
 
 

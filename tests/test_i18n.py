@@ -55,8 +55,12 @@ def test_every_string_is_translated(package, locale):
 @pytest.mark.parametrize("locale", LOCALES)
 def test_compiled_catalog_matches_source(package, locale):
     po, mo = catalog(package, locale), catalog(package, locale, "mo")
-    expected = {m.id: m.string for m in po if m.id and translated(m)}
-    actual = {m.id: m.string for m in mo if m.id}
+
+    def norm(value):
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    expected = {norm(m.id): norm(m.string) for m in po if m.id and translated(m)}
+    actual = {norm(m.id): norm(m.string) for m in mo if m.id}
     assert actual == expected, f"{package.name}/{locale}: run scripts/i18n.sh compile"
 
 

@@ -16,20 +16,22 @@ def mk_register_blueprints(app: Flask):
     from ..web.pages.api_docs import bp as api_docs
     from ..web.pages.listings import bp as listings
     from ..web.pages.main import bp as main
+    from ..web.pages.messaging import bp as messaging
     from ..web.pages.operator import bp as operator
 
-    return [main, account, operator, listings, api_docs]
+    return [main, account, operator, listings, api_docs, messaging]
 
 
 @hookimpl(tryfirst=True)
 def mk_register_api_blueprints(app: Flask):
     from ..web.api.accounts import bp as auth
     from ..web.api.listings import bp as listings
+    from ..web.api.messaging import bp as messaging
     from ..web.api.operator import bp as verification
     from ..web.api.site import bp as site
     from ..web.api.users import bp as users
 
-    return [site, auth, users, verification, listings]
+    return [site, auth, users, verification, listings, messaging]
 
 
 @hookimpl

@@ -36,6 +36,10 @@ OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
     "webhooks.manage": (),
 }
 
+#: Operator roles that may read (never write) the conversation of an order
+#: while it has an unresolved dispute (``conversation.view``).
+DISPUTE_CONVERSATION_READERS = ("admin", "support", "moderator")
+
 #: Actions any signed-in, active user may perform.
 MEMBER_ACTIONS = frozenset({"listing.create"})
 
@@ -72,6 +76,12 @@ def core_permission(user: Any, action: str, resource: Any) -> bool | None:
             return True
     if action in MEMBER_ACTIONS:
         return True
+    participant_ids = getattr(resource, "participant_ids", None)
+    if participant_ids is not None and action.startswith("conversation."):
+        if user.id in participant_ids:
+            return True
+        staff = roles & set(DISPUTE_CONVERSATION_READERS)
+        return action == "conversation.view" and bool(staff) and resource.under_dispute
     party_ids = getattr(resource, "party_ids", None)
     if party_ids is not None and action.startswith("order."):
         return user.id in party_ids or bool(roles & {"admin", "support", "finance"})

@@ -4,6 +4,7 @@ from .disputes.models import Dispute, DisputeMessage
 from .ledger.models import JournalEntry, LedgerAccount, Posting
 from .listings import search_ddl  # noqa: F401  (full-text index DDL bound to listings)
 from .listings.models import Category, Favourite, Listing, ListingImage, SavedSearch
+from .messaging.models import Conversation, ConversationMember, Message, UserBlock
 from .notifications.models import (
     Notification,
     NotificationDelivery,
@@ -18,6 +19,8 @@ from .users.models import ApiToken, Invitation, SecurityEvent, User, Verificatio
 __all__ = [
     "ApiToken",
     "Category",
+    "Conversation",
+    "ConversationMember",
     "Dispute",
     "DisputeMessage",
     "Favourite",
@@ -28,6 +31,7 @@ __all__ = [
     "LedgerAccount",
     "Listing",
     "ListingImage",
+    "Message",
     "Notification",
     "NotificationDelivery",
     "NotificationPreference",
@@ -42,6 +46,7 @@ __all__ = [
     "SavedSearch",
     "SecurityEvent",
     "User",
+    "UserBlock",
     "VerificationRequest",
     "WebhookDelivery",
     "WebhookEndpoint",

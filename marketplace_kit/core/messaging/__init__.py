@@ -1,0 +1,1 @@
+"""Messaging: conversations between users about a listing or an order."""
