@@ -250,27 +250,36 @@ def register():
     return render_template("account/register.html", form=form)
 
 
-@bp.route("/confirm/<token>", methods=["GET", "POST"])
-def confirm(token: str):
+def _confirm_link(apply, done_message, title, button):
+    """A page that confirms an emailed link with a POST (a GET must not change state).
+
+    ``apply()`` runs the service and returns the user; ``done_message(user)``
+    is flashed afterwards. An expired or used link is a 400 page.
+    """
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            user = accounts.confirm_email(token)
+            user = apply()
             commit()
         except ValidationError as exc:
             db.session.rollback()
             return render_template(
                 "account/message.html", title=_("Link not valid"), message=exc.detail
             ), 400
-        flash(_("Your email address %(email)s is confirmed.", email=user.email), "success")
+        flash(done_message(user), "success")
         return redirect(
             url_for("account.overview" if current_user.is_authenticated else "account.login")
         )
-    return render_template(
-        "account/confirm.html",
-        form=form,
-        title=_("Confirm your email address"),
-        button=_("Confirm my email address"),
+    return render_template("account/confirm.html", form=form, title=title, button=button)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    return _confirm_link(
+        lambda: accounts.confirm_email(token),
+        lambda user: _("Your email address %(email)s is confirmed.", email=user.email),
+        _("Confirm your email address"),
+        _("Confirm my email address"),
     )
 
 
@@ -611,25 +620,11 @@ def change_email():
 
 @bp.route("/account/email/confirm/<token>", methods=["GET", "POST"])
 def confirm_email_change(token: str):
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            user = accounts.confirm_email_change(token, ip=client_ip())
-            commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            return render_template(
-                "account/message.html", title=_("Link not valid"), message=exc.detail
-            ), 400
-        flash(_("Your email address is now %(email)s.", email=user.email), "success")
-        return redirect(
-            url_for("account.overview" if current_user.is_authenticated else "account.login")
-        )
-    return render_template(
-        "account/confirm.html",
-        form=form,
-        title=_("Confirm your new email address"),
-        button=_("Use this email address"),
+    return _confirm_link(
+        lambda: accounts.confirm_email_change(token, ip=client_ip()),
+        lambda user: _("Your email address is now %(email)s.", email=user.email),
+        _("Confirm your new email address"),
+        _("Use this email address"),
     )
 
 
