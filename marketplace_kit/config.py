@@ -105,6 +105,36 @@ class ThemeSchema(_Strict):
     footer_links = fields.List(fields.Nested(FooterLinkSchema), load_default=list)
 
 
+class LandingStepSchema(_Strict):
+    title = fields.String(required=True, validate=validate.Length(1, 120))
+    text = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class LandingCopySchema(_Strict):
+    """The home page's words in one locale; anything left out falls back."""
+
+    headline = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200))
+    lead = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    cta_label = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 60))
+    cta_url = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 500))
+    steps = fields.List(fields.Nested(LandingStepSchema), load_default=list)
+
+
+class LandingSchema(_Strict):
+    copy = fields.Dict(
+        keys=fields.String(validate=_locale),
+        values=fields.Nested(LandingCopySchema),
+        load_default=dict,
+    )
+    featured = fields.List(
+        fields.Integer(validate=validate.Range(1, 2**31 - 1)),
+        load_default=list,
+        validate=validate.Length(max=24),
+    )
+    recent = fields.Integer(load_default=8, validate=validate.Range(0, 48))
+    categories = fields.Boolean(load_default=True)
+
+
 class DatabaseSchema(_Strict):
     url = fields.String(load_default=None, allow_none=True)
     echo = fields.Boolean(load_default=False)
@@ -236,6 +266,15 @@ class NotificationsSchema(_Strict):
     backoff_max_seconds = fields.Integer(load_default=6 * 3600, validate=validate.Range(0, 604_800))
     webhook_timeout = fields.Integer(load_default=5, validate=validate.Range(1, 60))
     webhook_tolerance_seconds = fields.Integer(load_default=300, validate=validate.Range(1, 86_400))
+    #: a delivery left in ``sending`` this long (its worker died) is tried again
+    sending_timeout_seconds = fields.Integer(load_default=900, validate=validate.Range(30, 86_400))
+
+
+class ModerationSchema(_Strict):
+    """Reports and moderation decisions (see docs/moderation.md)."""
+
+    max_reports_per_hour = fields.Integer(load_default=10, validate=validate.Range(1, 1000))
+    suspension_days = fields.Integer(load_default=7, validate=validate.Range(1, 3650))
 
 
 class VerificationFieldSchema(_Strict):
@@ -338,6 +377,8 @@ class ListingsSchema(_Strict):
     )
     max_images = fields.Integer(load_default=10, validate=validate.Range(0, 50))
     max_image_mb = fields.Integer(load_default=5, validate=validate.Range(1, 100))
+    max_image_px = fields.Integer(load_default=2560, validate=validate.Range(320, 10000))
+    thumbnail_px = fields.Integer(load_default=480, validate=validate.Range(64, 1600))
     page_size = fields.Integer(load_default=24, validate=validate.Range(1, 100))
     #: Folder (relative to the instance path) for uploaded images.
     storage_folder = fields.String(load_default="uploads")
@@ -385,6 +426,7 @@ SECTIONS: dict[str, type[Schema]] = {
     "app": AppSchema,
     "site": SiteSchema,
     "theme": ThemeSchema,
+    "landing": LandingSchema,
     "database": DatabaseSchema,
     "fees": FeesSchema,
     "orders": OrdersSchema,
@@ -398,6 +440,7 @@ SECTIONS: dict[str, type[Schema]] = {
     "categories": CategoriesSchema,
     "notifications": NotificationsSchema,
     "messaging": MessagingSchema,
+    "moderation": ModerationSchema,
 }
 
 

@@ -368,6 +368,135 @@ def seed_messages(app: Flask, seed: int) -> None:
         commit()
 
 
+def seed_console(app: Flask, seed: int) -> None:
+    """Something in every console queue: a pending listing, an open dispute, a payout
+    request and a bank transfer to confirm; plus a few audited operator actions."""
+    from sqlalchemy import select
+
+    from .core.console import service as console
+    from .core.ledger import service as ledger
+    from .core.listings.models import Listing
+    from .core.orders import engine
+    from .core.payments import payouts
+    from .core.payments.service import start_payment
+    from .core.users.models import User
+    from .events import commit
+    from .extensions import db
+    from .money import Money
+
+    def person(email: str) -> User | None:
+        return db.session.scalars(select(User).where(User.email == email)).first()
+
+    admin, support = person("admin@demo.example"), person("support@demo.example")
+    customer, provider = person("customer@demo.example"), person("provider@demo.example")
+    buyer = person("sam@demo.example")
+    if None in (admin, support, customer, provider, buyer):
+        return
+    currency = state_currency(app)
+    listing = db.session.scalars(
+        select(Listing).where(Listing.author_id == provider.id, Listing.status == "published")
+    ).first()
+    if listing is None:
+        return
+    pending = Listing(
+        author_id=provider.id,
+        listing_type=listing.listing_type,
+        title="Deep-clean starter pack (waiting for approval)",
+        description="A new kit the moderators have not approved yet.",
+        price_amount=3990,
+        currency=currency,
+        status="pending",
+        quantity=10,
+    )
+    db.session.add(pending)
+    clearing = ledger.account("clearing", "sandbox", currency)
+    ledger.transfer(
+        "deposit", clearing, ledger.account("wallet", buyer, currency), Money(20000, currency)
+    )
+    ledger.transfer(
+        "deposit", clearing, ledger.account("wallet", provider, currency), Money(8000, currency)
+    )
+    commit()
+    disputed = engine.place_order(None, customer=buyer, listing=listing)
+    engine.transition(disputed, "pay_from_wallet", buyer)
+    engine.transition(
+        disputed, "open_dispute", buyer, {"reason": "Two of the bottles arrived empty."}
+    )
+    commit()
+    payouts.request_payout(provider, 5000, currency)
+    transfer = engine.place_order(None, customer=customer, listing=listing)
+    commit()
+    start_payment(transfer, customer, "manual", {})
+    commit()
+    from .core.orders import outbox
+
+    outbox.deliver()  # the worker's job: the bank transfer gets its reference (pending)
+    from .core.disputes.service import dispute_of
+
+    console.assign(support, "disputes", dispute_of(disputed).id, support)
+    console.assign(admin, "listings", pending.id, admin)
+    commit()
+
+
+def seed_reports(app: Flask, seed: int) -> None:
+    """Open reports in the moderators' queue (one target reported twice) and a decided one."""
+    from sqlalchemy import select
+
+    from .core.listings.models import Listing
+    from .core.moderation import service as moderation
+    from .core.users.models import User
+    from .events import commit
+    from .extensions import db
+
+    people = {
+        u.email: u
+        for u in db.session.scalars(select(User).where(User.email.like("%@demo.example")))
+    }
+    customer = people.get("customer@demo.example")
+    sam = people.get("sam@demo.example")
+    olga = people.get("olga@demo.example")
+    moderator = people.get("moderator@demo.example")
+    if None in (customer, sam, olga, moderator):
+        return
+    reporters = {customer.id, sam.id, olga.id}
+    targets = list(
+        db.session.scalars(
+            select(Listing)
+            .where(Listing.status == "published", Listing.author_id.not_in(reporters))
+            .order_by(Listing.id)
+            .limit(2)
+        )
+    )
+    if len(targets) < 2:
+        return
+    duplicate, counterfeit = targets
+    moderation.create_report(
+        customer, "listing", duplicate.id, "spam", "The same offer is posted three times."
+    )
+    moderation.create_report(sam, "listing", duplicate.id, "spam", "")
+    moderation.create_report(
+        olga,
+        "user",
+        counterfeit.author_id,
+        "harassment",
+        "Грубые сообщения после отказа от заказа.",
+    )
+    moderation.create_report(
+        customer, "listing", counterfeit.id, "counterfeit", "看起来是仿冒品牌。"
+    )
+    commit()
+    moderation.assign(moderator, "listing", counterfeit.id, moderator.id)
+    moderation.decide(
+        moderator,
+        "listing",
+        counterfeit.id,
+        "hide",
+        "Brand names may only be used by authorised sellers; edit the listing and ask us "
+        "to restore it.",
+    )
+    commit()
+
+
 def build_demo(
     config: str | None, *, database_url: str | None, seed: int, port: int, host: str
 ) -> tuple[Flask, list[tuple[str, str, str]]]:
@@ -395,5 +524,7 @@ def build_demo(
         seed_orders(app, seed)
         seed_notifications(app, seed)
         seed_messages(app, seed)
+        seed_console(app, seed)
+        seed_reports(app, seed)
         state(app).pm.hook.mk_seed_demo(app=app, seed=seed)
     return app, logins

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from .core.listings.search import SearchQuery, SearchResult
     from .core.listings.types import ListingType
     from .core.messaging.models import Message
+    from .core.moderation.kinds import ReportKind
     from .core.notifications.registry import Channel, EventType
     from .core.orders.actions import Action
     from .core.orders.fees import PriceLine
@@ -40,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from .core.users.verification import VerificationField
     from .jobs import Job
     from .money import Money
-    from .web.menus import Link
+    from .web.menus import Link, PageSection
 
 PROJECT = "marketplace_kit"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -232,6 +233,22 @@ def mk_register_notification_channels(app: Flask) -> list[Channel]:
     """
 
 
+@hookspec
+def mk_register_report_kinds(app: Flask) -> list[ReportKind]:
+    """Return :class:`marketplace_kit.core.moderation.kinds.ReportKind` items: what users can report.
+
+    Called once per app at startup. A kind has a unique ``name`` (the
+    ``kind`` of ``POST /api/v1/reports`` and of ``/report/<kind>/<id>``), a
+    ``label``, ``load(id)``, ``owner_id(target)`` (the reported user),
+    ``describe(target)``, and optionally ``url``, ``preview`` (text operators
+    read), ``visible_to(target, user)`` (content a user cannot see cannot be
+    reported by them), and ``hide(target, reason)`` / ``restore(target,
+    before)`` / ``is_hidden(target)`` when moderators can hide it. The core
+    registers ``user``, ``listing`` and ``message``. A duplicate name stops
+    startup naming both plugins.
+    """
+
+
 # ---------------------------------------------------------------------------
 # Phase 2: requests -- questions with one answer (firstresult)
 # ---------------------------------------------------------------------------
@@ -357,6 +374,20 @@ def mk_extra_template_vars(template_name: str, user: User | None) -> dict[str, A
 
 
 @hookspec
+def mk_page_sections(place: str, subject: Any, user: User | None) -> list[PageSection]:
+    """Return :class:`marketplace_kit.web.menus.PageSection` blocks for a core page.
+
+    Called while rendering the page. ``place`` is ``"listing"`` (subject: the
+    listing), ``"order"`` (the order; only its participants and operators see
+    the page), ``"profile"`` (the user whose public profile is shown) or
+    ``"dashboard"`` (the signed-in user on their account overview). ``user``
+    is the viewer (``None`` when anonymous): decide per viewer what to show and
+    return ``[]`` when there is nothing. Sections from all plugins are sorted
+    by ``order`` then ``key``; each is rendered from its own template.
+    """
+
+
+@hookspec
 def mk_sitemap_urls() -> list[tuple[str, Any]]:
     """Return ``(path, last_modified)`` pairs for ``/sitemap.xml``.
 
@@ -439,7 +470,17 @@ def mk_listing_changed(listing: Listing, change: str) -> None:
 
     ``change`` is ``"created"``, ``"updated"``, or the new status
     (``"pending"``, ``"published"``, ``"paused"``, ``"closed"``, ``"draft"``
-    after a rejection). The object is detached from the finished transaction.
+    after a rejection, ``"hidden"`` when moderators hid it). The object is
+    detached from the finished transaction.
+    """
+
+
+@hookspec
+def mk_listing_price_dropped(listing: Listing, old_price: Money) -> None:
+    """The author lowered the price of a published listing (called after commit, once).
+
+    ``listing.price`` is the new price, in the same currency as ``old_price``.
+    The core notifies the users who favourited the listing.
     """
 
 

@@ -34,6 +34,7 @@ BUILTIN_PLUGINS = (
     "marketplace_kit.builtin.listings",
     "marketplace_kit.builtin.orders",
     "marketplace_kit.builtin.notifications",
+    "marketplace_kit.builtin.moderation",
 )
 
 

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYBABEL=${PYBABEL:-.venv/bin/pybabel}
 LOCALES=(zh_Hans ru)
-KEYWORDS=(-k _ -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2)
+KEYWORDS=(-k _ -k _l -k N_ -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2)
 
 catalog() {  # $1 = package dir
   local pkg=$1 pot="$1/translations/messages.pot"

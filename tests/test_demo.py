@@ -51,3 +51,38 @@ def test_demo_seeds_notifications(tmp_path, monkeypatch):
         events = {n.event for n in service.notifications_of(provider)}
         assert {"verification_decided", "payout_paid"} <= events
         assert service.unread_count(provider) >= 2
+
+
+def test_demo_fills_the_console_queues(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("MARKETPLACE_CONFIG", raising=False)
+    from marketplace_kit.demo import build_demo
+
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    app, _logins = build_demo(None, database_url=url, seed=1, port=5097, host="127.0.0.1")
+    from marketplace_kit.core.console.models import OperatorAction
+    from marketplace_kit.core.disputes.models import Dispute
+    from marketplace_kit.core.listings.models import Listing
+    from marketplace_kit.core.payments.models import Payment, PayoutRequest
+    from marketplace_kit.core.users.models import User
+    from marketplace_kit.extensions import db
+
+    with app.app_context():
+        assert db.session.scalars(select(Listing).where(Listing.status == "pending")).first()
+        assert db.session.scalars(select(Dispute).where(Dispute.status == "open")).first()
+        assert db.session.scalars(
+            select(PayoutRequest).where(PayoutRequest.status == "requested")
+        ).first()
+        assert db.session.scalars(
+            select(Payment).where(Payment.provider == "manual", Payment.status == "pending")
+        ).first()
+        assert db.session.scalars(select(OperatorAction)).first()
+        from marketplace_kit.core.moderation import service as moderation
+
+        moderator = db.session.scalars(
+            select(User).where(User.email == "moderator@demo.example")
+        ).one()
+        groups = moderation.queue(moderator)
+        assert len(groups) >= 2 and max(g.count for g in groups) == 2
+        decided = moderation.queue(moderator, status="actioned")
+        assert decided and decided[0].reports[0].decision.action == "hide"

@@ -12,7 +12,13 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ("zh_Hans", "ru")
 PACKAGES = [ROOT / "marketplace_kit", *sorted(ROOT.glob("plugins/*/marketplace_kit_*"))]
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_l": None,
+    "N_": None,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+}
 METHODS = [
     ("**.py", "python"),
     ("**/templates/**.html", "jinja2"),

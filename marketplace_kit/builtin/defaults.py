@@ -52,7 +52,7 @@ def _operator_link(user: Any) -> list[Link]:
     from ..core.access import can
 
     if can(user, "operator.console"):
-        return [Link(label=_l("Operator console"), url=url_for("operator.index"), order=90)]
+        return [Link(label=_l("Operator console"), url=url_for("console.index"), order=90)]
     return []
 
 

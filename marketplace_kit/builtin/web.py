@@ -12,14 +12,14 @@ from ..hookspecs import hookimpl
 
 @hookimpl(tryfirst=True)
 def mk_register_blueprints(app: Flask):
+    from ..web.console import bp as console
     from ..web.pages.account import bp as account
     from ..web.pages.api_docs import bp as api_docs
     from ..web.pages.listings import bp as listings
     from ..web.pages.main import bp as main
     from ..web.pages.messaging import bp as messaging
-    from ..web.pages.operator import bp as operator
 
-    return [main, account, operator, listings, api_docs, messaging]
+    return [main, account, console, listings, api_docs, messaging]
 
 
 @hookimpl(tryfirst=True)

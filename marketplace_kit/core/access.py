@@ -34,10 +34,16 @@ OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
     "payment.confirm": ("finance",),
     "fees.override": ("finance",),
     "webhooks.manage": (),
+    "dispute.resolve": ("support",),
+    "operator.preview_notifications": ("support",),
+    # the report queue: view, assign, dismiss, hide, warn (suspend/ban also
+    # need operator.suspend_users)
+    "reports.handle": ("moderator", "support"),
 }
 
 #: Operator roles that may read (never write) the conversation of an order
-#: while it has an unresolved dispute (``conversation.view``).
+#: while it has an unresolved dispute, or a conversation with an open report
+#: of one of its messages (``conversation.view``).
 DISPUTE_CONVERSATION_READERS = ("admin", "support", "moderator")
 
 #: Actions any signed-in, active user may perform.
@@ -81,7 +87,11 @@ def core_permission(user: Any, action: str, resource: Any) -> bool | None:
         if user.id in participant_ids:
             return True
         staff = roles & set(DISPUTE_CONVERSATION_READERS)
-        return action == "conversation.view" and bool(staff) and resource.under_dispute
+        return (
+            action == "conversation.view"
+            and bool(staff)
+            and (resource.under_dispute or bool(getattr(resource, "under_report", False)))
+        )
     party_ids = getattr(resource, "party_ids", None)
     if party_ids is not None and action.startswith("order."):
         return user.id in party_ids or bool(roles & {"admin", "support", "finance"})

@@ -1,10 +1,12 @@
 """Imports every core model so the metadata is complete before tables are assigned."""
 
+from .console.models import OperatorAction, QueueAssignment
 from .disputes.models import Dispute, DisputeMessage
 from .ledger.models import JournalEntry, LedgerAccount, Posting
 from .listings import search_ddl  # noqa: F401  (full-text index DDL bound to listings)
 from .listings.models import Category, Favourite, Listing, ListingImage, SavedSearch
 from .messaging.models import Conversation, ConversationMember, Message, UserBlock
+from .moderation.models import ModerationDecision, Report
 from .notifications.models import (
     Notification,
     NotificationDelivery,
@@ -32,9 +34,11 @@ __all__ = [
     "Listing",
     "ListingImage",
     "Message",
+    "ModerationDecision",
     "Notification",
     "NotificationDelivery",
     "NotificationPreference",
+    "OperatorAction",
     "Order",
     "OrderEvent",
     "OrderLine",
@@ -43,6 +47,8 @@ __all__ = [
     "Payment",
     "PayoutRequest",
     "Posting",
+    "QueueAssignment",
+    "Report",
     "SavedSearch",
     "SecurityEvent",
     "User",

@@ -13,6 +13,8 @@ The core's tests and every plugin's tests use the same fixtures:
 * ``register_plugin(obj)`` -- register a throwaway plugin for one test.
 * ``user_factory(**fields)`` -- committed users with unique emails.
 * ``db_dialect`` -- ``"sqlite"`` or ``"postgresql"``.
+* ``count_queries(app)`` -- a context manager recording the SQL statements run
+  inside it (``len(log)``), for tests that pages don't query once per row.
 
 The database is SQLite by default, PostgreSQL when
 ``MARKETPLACE_TEST_DATABASE_URL`` is set (each run gets its own database).
@@ -20,5 +22,6 @@ The database is SQLite by default, PostgreSQL when
 
 from .client import MarketplaceClient
 from .database import TestDatabase, schema_differences
+from .queries import count_queries
 
-__all__ = ["MarketplaceClient", "TestDatabase", "schema_differences"]
+__all__ = ["MarketplaceClient", "TestDatabase", "count_queries", "schema_differences"]

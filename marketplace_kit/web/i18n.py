@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 from ..money import Money
@@ -48,3 +48,52 @@ def locale_label(code: str) -> str:
     from babel import Locale
 
     return Locale.parse(code).get_display_name(code) or code
+
+
+def N_(message: str) -> str:
+    return message
+
+
+#: Display labels of the status and kind codes the core stores (payments, payouts,
+#: disputes, verification, ledger entries, webhook deliveries). Unknown codes
+#: are shown capitalised; a plugin's own codes go through its catalog the same way.
+CODE_LABELS = {
+    # payments and payouts
+    "created": N_("Created"),
+    "pending": N_("Pending"),
+    "succeeded": N_("Succeeded"),
+    "failed": N_("Failed"),
+    "refunded": N_("Refunded"),
+    "requested": N_("Requested"),
+    "paid": N_("Paid"),
+    "rejected": N_("Rejected"),
+    "approved": N_("Approved"),
+    # disputes
+    "open": N_("Open"),
+    "answered": N_("Answered"),
+    "resolved": N_("Resolved"),
+    "release": N_("Provider paid"),
+    "refund": N_("Refund"),
+    "split": N_("Split"),
+    "refund_unanswered": N_("Refunded: the provider did not answer"),
+    "release_unanswered": N_("Provider paid: the customer did not answer"),
+    # verification
+    "identity": N_("Identity"),
+    "business": N_("Business"),
+    # ledger entries
+    "deposit": N_("Deposit"),
+    "escrow_in": N_("Paid into escrow"),
+    "escrow_release": N_("Released from escrow"),
+    "payout": N_("Payout"),
+    "payout_rejected": N_("Payout rejected, money returned"),
+    # webhook deliveries
+    "sending": N_("Sending"),
+    "sent": N_("Sent"),
+}
+
+
+def code_label(code: str | None) -> str:
+    """The translated label of a stored status or kind code."""
+    if not code:
+        return ""
+    return gettext(CODE_LABELS.get(code) or code.replace("_", " ").capitalize())

@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, before_render_template, url_for
+from flask import Flask, before_render_template, render_template, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
+from markupsafe import Markup
 
 from .. import __version__
-from .i18n import LOCALE_COOKIE, format_money, locale_label
-from .menus import merge_links
+from .i18n import LOCALE_COOKIE, code_label, format_money, locale_label
+from .menus import PAGE_PLACES, PageSection, merge_links
 
 if TYPE_CHECKING:
     from ..app import MarketplaceState
@@ -52,6 +53,21 @@ def install_template_globals(app: Flask, mk: MarketplaceState) -> None:
             return []
         return merge_links([links for links in mk.pm.hook.mk_account_menu_links(user=user)])
 
+    def page_sections(place: str, subject: Any) -> list[tuple[PageSection, Markup]]:
+        if place not in PAGE_PLACES:
+            raise ValueError(f"unknown place {place!r}; expected one of {PAGE_PLACES}")
+        user = _current_user_or_none()
+        found = [
+            s
+            for group in mk.pm.hook.mk_page_sections(place=place, subject=subject, user=user)
+            for s in (group or [])
+        ]
+        # render_template output is already autoescaped HTML, so Markup is safe here.
+        return [
+            (s, Markup(render_template(s.template, **s.context, subject=subject, user=user)))  # noqa: S704
+            for s in sorted(found, key=PageSection.sort_key)
+        ]
+
     def static_url(filename: str, plugin: str | None = None) -> str:
         if plugin:
             return url_for("plugin_static", plugin=plugin, filename=filename)
@@ -62,6 +78,7 @@ def install_template_globals(app: Flask, mk: MarketplaceState) -> None:
         theme=settings.theme,
         mk_version=__version__,
         main_menu_links=main_menu_links,
+        page_sections=page_sections,
         account_menu_links=account_menu_links,
         users_settings=settings.users,
         static_url=static_url,
@@ -71,6 +88,7 @@ def install_template_globals(app: Flask, mk: MarketplaceState) -> None:
     )
     app.jinja_env.filters.update(
         money=format_money,
+        label=code_label,
         date=format_date,
         datetime=format_datetime,
         number=format_decimal,

@@ -28,3 +28,18 @@ def test_language_switcher_without_javascript(browser, live_server):
         assert page.locator(".powered").inner_text().startswith("Работает на marketplace-kit")
     finally:
         context.close()
+
+
+def test_form_error_is_shown_next_to_its_field(page, live_server):
+    page.goto(live_server("/register"))
+    page.fill("input[name=display_name]", "Short Password")
+    page.fill("input[name=email]", "short@example.com")
+    page.fill("input[name=password]", "abc")
+    page.click("main form button[type=submit]")
+    field = page.locator(".field.has-error", has=page.locator("input[name=password]"))
+    assert field.count() == 1
+    assert field.locator(".errors").inner_text().strip() != ""
+    assert page.get_attribute("input[name=password]", "aria-invalid") == "true"
+    described = page.get_attribute("input[name=password]", "aria-describedby")
+    assert page.locator(f"#{described}").is_visible()
+    assert page.input_value("input[name=email]") == "short@example.com"  # nothing lost

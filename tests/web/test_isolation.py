@@ -15,7 +15,8 @@ from marketplace_kit.core.users.models import ApiToken, User, VerificationReques
 from marketplace_kit.extensions import db
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-BLUEPRINTS = ("account", "operator", "api_accounts", "api_users", "api_verification")
+#: (every console endpoint is tried by every role in tests/web/test_console_access.py)
+BLUEPRINTS = ("account", "api_accounts", "api_users", "api_verification")
 
 #: endpoints that belong to nobody (public pages, signed-link flows, dev tools)
 PUBLIC = {
@@ -76,14 +77,19 @@ def test_every_users_endpoint_is_classified(app):
     by_id = {
         "account.revoke_token",
         "api_users.revoke_token",
-        "operator.index",
-        "operator.users",
-        "operator.user_detail",
-        "operator.verification_queue",
-        "operator.verification_detail",
-        "operator.verification_document",
-        "operator.audit_log",
-        "operator.invitations",
+        "console.index",
+        "console.users",
+        "console.user_detail",
+        "console.verification_queue",
+        "console.verification_detail",
+        "console.verification_document",
+        "console.audit_log",
+        "console.invitations",
+        # the report queue: operators only (tests/web/test_reports_web.py checks each role)
+        "console.reports",
+        "console.reports_bulk_dismiss",
+        "console.report_target",
+        "console.moderation_log",
         "api_verification.queue",
         "api_verification.decide",
         "api_verification.put_roles",
@@ -137,20 +143,19 @@ def test_second_user_cannot_reach_first_users_data(client, user_factory, api_tok
     assert client.submit(f"/account/tokens/{alice_token.id}/revoke").status_code == 404
     assert client.delete(f"/api/v1/tokens/{alice_token.id}", headers=headers).status_code == 404
     for url in (
-        "/operator/",
-        "/operator/users",
-        f"/operator/users/{alice.id}",
-        "/operator/verification",
-        f"/operator/verification/{req.id}",
-        f"/operator/verification/{req.id}/documents/id_document",
-        "/operator/audit",
-        "/operator/invitations",
+        "/console/",
+        "/console/users",
+        f"/console/users/{alice.id}",
+        "/console/verification",
+        f"/console/verification/{req.id}",
+        f"/console/verification/{req.id}/documents/id_document",
+        "/console/audit",
+        "/console/invitations",
     ):
         assert client.get(url).status_code == 403, url
-    assert client.submit(f"/operator/users/{bob.id}", {"roles": ["admin"]}).status_code == 403
+    assert client.submit(f"/console/users/{bob.id}", {"roles": ["admin"]}).status_code == 403
     assert (
-        client.submit(f"/operator/verification/{req.id}", {"decision": "approve"}).status_code
-        == 403
+        client.submit(f"/console/verification/{req.id}", {"decision": "approve"}).status_code == 403
     )
     for method, url, body in (
         ("get", "/api/v1/operator/verification", None),
@@ -178,10 +183,10 @@ def test_ids_beyond_the_integer_range_are_not_found(client, user_factory, api_to
     token = api_token_factory(admin)
     headers = {"Authorization": f"Bearer {token}"}
     client.login(admin)
-    for url in (f"/users/{big}", f"/operator/users/{big}", f"/operator/verification/{big}"):
+    for url in (f"/users/{big}", f"/console/users/{big}", f"/console/verification/{big}"):
         assert client.get(url).status_code == 404, url
     assert client.submit(f"/account/tokens/{big}/revoke").status_code == 404
-    assert client.get(f"/operator/audit?user={big}").status_code == 200
+    assert client.get(f"/console/audit?user={big}").status_code == 200
     assert client.get(f"/api/v1/users/{big}").status_code == 404
     assert client.delete(f"/api/v1/tokens/{big}", headers=headers).status_code == 404
     assert (
@@ -210,4 +215,4 @@ def test_nul_characters_are_refused(client, user_factory, api_token_factory):
     assert resp.status_code == 422
     resp = client.submit("/login", {"email": "a\x00@example.com", "password": "x"})
     assert resp.status_code == 422
-    assert client.get("/operator/audit?kind=%00").status_code in (302, 422)
+    assert client.get("/console/audit?kind=%00").status_code in (302, 422)

@@ -184,34 +184,35 @@ def test_moderation_pages(client, user_factory, listing_factory):
     client.submit(f"/listings/{listing.id}/publish")
     db.session.refresh(listing)
     assert listing.status == "pending"
-    assert client.get("/listings/moderation").status_code == 403
+    assert client.get("/console/listings").status_code == 403
     client.login(moderator)
-    assert "Listing" in client.get("/listings/moderation").get_data(as_text=True)
-    assert client.submit(f"/listings/{listing.id}/reject", {"reason": ""}).status_code == 422
-    client.submit(f"/listings/{listing.id}/reject", {"reason": "Blurry photos"})
+    assert "Listing" in client.get("/console/listings").get_data(as_text=True)
+    resp = client.submit(f"/console/listings/{listing.id}/reject", {"reason": ""})
+    assert resp.status_code == 422
+    client.submit(f"/console/listings/{listing.id}/reject", {"reason": "Blurry photos"})
     db.session.refresh(listing)
     assert listing.status == "draft" and listing.moderation_note == "Blurry photos"
     client.login(author)
     assert "Blurry photos" in client.get(f"/listings/{listing.id}").get_data(as_text=True)
     client.submit(f"/listings/{listing.id}/publish")
     client.login(moderator)
-    client.submit(f"/listings/{listing.id}/approve")
+    client.submit(f"/console/listings/{listing.id}/approve")
     db.session.refresh(listing)
     assert listing.status == "published"
 
 
 def test_categories_page(client, user_factory):
     client.login(user_factory())
-    assert client.get("/listings/categories").status_code == 403
+    assert client.get("/console/categories").status_code == 403
     client.login(user_factory(roles=["admin"]))
     resp = client.submit(
-        "/listings/categories",
+        "/console/categories",
         {"slug": "garden", "name_en": "Garden", "name_zh_Hans": "花园", "name_ru": "Сад"},
     )
     assert resp.status_code == 302
-    html = client.get("/listings/categories").get_data(as_text=True)
+    html = client.get("/console/categories").get_data(as_text=True)
     assert "花园" in html and "Сад" in html
-    resp = client.submit("/listings/categories", {"slug": "Bad Slug", "name_en": "x"})
+    resp = client.submit("/console/categories", {"slug": "Bad Slug", "name_en": "x"})
     assert resp.status_code == 422 and 'id="slug-errors"' in resp.get_data(as_text=True)
 
 

@@ -117,28 +117,29 @@ def test_api_preferences(client, app, user_factory, api_token_factory):
 def test_operator_webhook_pages(client, app, user_factory):
     admin = user_factory(roles=["admin"])
     client.login(admin)
-    assert client.get("/operator/webhooks").status_code == 200
-    bad = client.submit("/operator/webhooks", {"url": "ftp://x", "events": ["order_update"]})
+    assert client.get("/console/webhooks").status_code == 200
+    bad = client.submit("/console/webhooks", {"url": "ftp://x", "events": ["order_update"]})
     assert bad.status_code == 422
     assert "Enter an http://" in bad.get_data(as_text=True)
     ok = client.submit(
-        "/operator/webhooks", {"url": "http://127.0.0.1:9/hook", "events": ["order_update"]}
+        "/console/webhooks", {"url": "http://127.0.0.1:9/hook", "events": ["order_update"]}
     )
-    assert ok.status_code == 302
+    assert ok.status_code == 201
     (endpoint,) = webhooks.endpoints(admin)
     assert endpoint.events == ["order_update"]
-    page = client.get("/operator/webhooks").get_data(as_text=True)
-    assert endpoint.secret in page
-    assert client.get("/operator/webhooks/deliveries").status_code == 200
-    assert client.submit(f"/operator/webhooks/{endpoint.id}/delete").status_code == 302
+    assert endpoint.secret in ok.get_data(as_text=True)  # shown once, at creation
+    page = client.get("/console/webhooks").get_data(as_text=True)
+    assert endpoint.secret not in page and endpoint.secret[-4:] in page  # then masked
+    assert client.get("/console/webhooks/deliveries").status_code == 200
+    assert client.submit(f"/console/webhooks/{endpoint.id}/delete").status_code == 302
     assert webhooks.endpoints(admin) == []
 
 
 def test_webhook_pages_and_api_are_for_admins_only(client, app, user_factory, api_token_factory):
     finance = user_factory(roles=["finance"])
     client.login(finance)
-    assert client.get("/operator/webhooks").status_code == 403
-    assert client.get("/operator/webhooks/deliveries").status_code == 403
+    assert client.get("/console/webhooks").status_code == 403
+    assert client.get("/console/webhooks/deliveries").status_code == 403
     auth = {"Authorization": f"Bearer {api_token_factory(finance)}"}
     assert client.get("/api/v1/webhooks", headers=auth).status_code == 403
     assert (
@@ -158,7 +159,9 @@ def test_webhook_api(client, app, user_factory, api_token_factory):
     assert created.status_code == 201
     body = created.get_json()
     assert len(body["secret"]) == 64
-    assert client.get("/api/v1/webhooks", headers=auth).get_json()[0]["id"] == body["id"]
+    (listed,) = client.get("/api/v1/webhooks", headers=auth).get_json()
+    assert listed["id"] == body["id"] and "secret" not in listed
+    assert listed["secret_hint"] == "••••" + body["secret"][-4:]
     log = client.get(f"/api/v1/webhooks/{body['id']}/deliveries", headers=auth)
     assert log.status_code == 200 and log.get_json() == []
     bad = client.post("/api/v1/webhooks", json={"url": "nope", "events": ["*"]}, headers=auth)

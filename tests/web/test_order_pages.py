@@ -87,7 +87,7 @@ def test_order_page_shows_only_what_the_viewer_may_do_and_runs_it(client, shop):
     db.session.expire_all()
     assert db.session.get(Order, order.id).state == "delivered"
     page = client.get("/orders?as=provider").get_data(as_text=True)
-    assert f"/orders/{order.id}" in page and "delivered" in page
+    assert f"/orders/{order.id}" in page and "<td>Delivered</td>" in page
     receipt = client.get(f"/orders/{order.id}/receipt")
     assert receipt.status_code == 200 and "$21.00" in receipt.get_data(as_text=True)
 
@@ -116,25 +116,28 @@ def test_paying_by_card_on_the_order_page(client, shop):
     )
     assert ok.status_code == 302
     html = client.get(f"/orders/{order.id}").get_data(as_text=True)
-    assert "•••• 4242" in html and "succeeded" in html
+    assert "•••• 4242" in html and "Succeeded" in html
 
 
 def test_wallet_and_payout_requests(client, shop, user_factory):
     customer, _provider, _listing = shop
     client.login(customer)
     html = client.get("/wallet").get_data(as_text=True)
-    assert "$100.00" in html and "deposit" in html
-    too_much = client.submit("/wallet/payouts", {"amount": "20000"})
+    assert "$100.00" in html and "<td>Deposit" in html
+    too_much = client.submit("/wallet/payouts", {"amount": "200.00"})
     assert too_much.status_code == 422 and 'id="amount-errors"' in too_much.get_data(as_text=True)
-    assert client.submit("/wallet/payouts", {"amount": "4000"}).status_code == 302
+    for bad in ("abc", "-5", "0", "1.234", "1e30"):
+        page = client.submit("/wallet/payouts", {"amount": bad})
+        assert page.status_code == 422 and 'id="amount-errors"' in page.text, bad
+    assert client.submit("/wallet/payouts", {"amount": "40"}).status_code == 302
     assert ledger.balance_of("wallet", customer, "USD") == Money(6000, "USD")
-    assert client.get("/operator/payouts").status_code == 403
+    assert client.get("/console/payouts").status_code == 403
     client.logout()
     client.login(user_factory(roles=["finance"]))
-    html = client.get("/operator/payouts").get_data(as_text=True)
+    html = client.get("/console/payouts").get_data(as_text=True)
     assert "$40.00" in html
-    payout_id = re.search(r"/operator/payouts/(\d+)/approve", html).group(1)
-    assert client.submit(f"/operator/payouts/{payout_id}/approve").status_code == 302
+    payout_id = re.search(r"/console/payouts/(\d+)/approve", html).group(1)
+    assert client.submit(f"/console/payouts/{payout_id}/approve").status_code == 302
     assert ledger.balance_of("payout_hold", customer, "USD") == Money(0, "USD")
     assert ledger.verify() == []
 
@@ -167,3 +170,28 @@ def test_dispute_on_the_order_page_and_api(client, shop, api_token_factory):
         headers=headers,
     )
     assert posted.status_code == 201 and posted.json["role"] == "provider"
+
+
+def test_states_and_transitions_are_shown_translated(client, shop, order_factory):
+    customer, _provider, listing = shop
+    order = order_factory(customer=customer, listing=listing)
+    client.login(customer)
+    page = client.get(f"/orders/{order.id}", headers={"Accept-Language": "ru"}).text
+    assert '<span class="order-state">Ожидает оплаты</span>' in page
+    assert "Заказ оформлен" in page  # the initial transition in the timeline
+    assert "pending payment" not in page and "pending_payment" not in page
+    mine = client.get("/orders", headers={"Accept-Language": "zh-CN"}).text
+    assert "<td>待付款</td>" in mine
+
+
+@pytest.mark.mk_config({"orders": {"processes": {"product": "negotiation"}}})
+def test_offers_are_typed_in_major_units(client, shop):
+    customer, _provider, listing = shop
+    client.login(customer)
+    bad = client.submit(f"/listings/{listing.id}/checkout", {"quantity": "1", "amount": "12.505"})
+    assert bad.status_code == 422 and 'id="amount-errors"' in bad.text
+    assert db.session.query(Order).count() == 0
+    ok = client.submit(f"/listings/{listing.id}/checkout", {"quantity": "1", "amount": "12.50"})
+    assert ok.status_code == 302
+    order = db.session.query(Order).one()
+    assert (order.state, order.unit_price_amount) == ("offered", 1250)

@@ -37,7 +37,11 @@ def test_export_page_contains_my_data_only(
     assert data["account"]["company_name"] == "Me Ltd"
     assert [t["name"] for t in data["api_tokens"]] == ["laptop"]
     assert "token_hash" not in resp.text and other.email not in resp.text
-    assert data["plugins"] == {"extra": {"favourite": f"colour of {me.id}"}}
+    assert data["plugins"]["extra"] == {"favourite": f"colour of {me.id}"}
+    # the core's own parts: notifications, conversations, reports, moderation notices
+    assert {"notifications", "conversations", "reports", "moderation_notices"} <= set(
+        data["plugins"]
+    )
 
 
 def test_export_api(client, user_factory, api_token_factory):

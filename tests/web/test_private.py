@@ -32,11 +32,11 @@ def test_invite_only_registration(client, user_factory):
     assert db.session.scalar(select(User).where(User.email == "walkin@example.com")) is None
 
     client.login(customer)
-    assert client.get("/operator/invitations").status_code == 403
+    assert client.get("/console/invitations").status_code == 403
     client.login(support)
-    bad = client.submit("/operator/invitations", {"email": "nope"})
+    bad = client.submit("/console/invitations", {"email": "nope"})
     assert "Enter a valid email address." in bad.text
-    assert client.submit("/operator/invitations", {"email": "guest@example.com"}).status_code == 303
+    assert client.submit("/console/invitations", {"email": "guest@example.com"}).status_code == 303
     msg = mail.outbox()[-1]
     assert msg.to == "guest@example.com" and msg.template == "invitation"
     link = re.search(r"http://localhost(/\S+)", msg.body).group(1)

@@ -42,16 +42,16 @@ def test_submit_review_approve_shows_badge(client, user_factory):
     assert req.status == "pending" and req.data["full_name"] == "Chen Wei"
     assert req.documents["id_document"]["type"] == "application/pdf"
     # the owner may download their own document; another user may not
-    assert client.get(f"/operator/verification/{req.id}/documents/id_document").data == PDF
+    assert client.get(f"/console/verification/{req.id}/documents/id_document").data == PDF
     # a second pending request of the same kind is refused
     resp = identity_form(client)
     assert resp.status_code == 422 and "already waiting" in resp.text
 
     client.login(mod)
-    queue = client.get("/operator/verification")
+    queue = client.get("/console/verification")
     assert queue.status_code == 200 and "Chen" in queue.text
-    assert client.get(f"/operator/verification/{req.id}/documents/id_document").data == PDF
-    resp = client.submit(f"/operator/verification/{req.id}", {"decision": "approve"})
+    assert client.get(f"/console/verification/{req.id}/documents/id_document").data == PDF
+    resp = client.submit(f"/console/verification/{req.id}", {"decision": "approve"})
     assert resp.status_code == 303
     db.session.expire_all()
     assert db.session.get(User, user.id).verification_level == 1
@@ -60,10 +60,10 @@ def test_submit_review_approve_shows_badge(client, user_factory):
         select(SecurityEvent).where(SecurityEvent.kind == "verification_decided")
     )
     assert ev.actor_id == mod.id and ev.user_id == user.id and ev.detail["decision"] == "approved"
-    history = client.get(f"/operator/users/{user.id}").text
-    assert f"#{req.id}</a> identity · approved" in history
+    history = client.get(f"/console/users/{user.id}").text
+    assert f"#{req.id}</a> Identity · Approved" in history
     # deciding twice is refused
-    resp = client.submit(f"/operator/verification/{req.id}", {"decision": "reject", "reason": "x"})
+    resp = client.submit(f"/console/verification/{req.id}", {"decision": "reject", "reason": "x"})
     assert "already decided" in resp.text
 
 
@@ -74,10 +74,10 @@ def test_reject_needs_reason(client, user_factory):
     identity_form(client)
     req = db.session.scalar(select(VerificationRequest))
     client.login(admin)
-    resp = client.submit(f"/operator/verification/{req.id}", {"decision": "reject"})
-    assert resp.status_code == 200 and "Required when rejecting." in resp.text
+    resp = client.submit(f"/console/verification/{req.id}", {"decision": "reject"})
+    assert resp.status_code == 422 and "Required when rejecting." in resp.text
     resp = client.submit(
-        f"/operator/verification/{req.id}", {"decision": "reject", "reason": "Blurry photo"}
+        f"/console/verification/{req.id}", {"decision": "reject", "reason": "Blurry photo"}
     )
     assert resp.status_code == 303
     db.session.expire_all()
@@ -132,6 +132,9 @@ def test_business_kind_only_for_business_accounts(client, user_factory):
                 "operator.view_audit",
                 "operator.invite",
                 "order.operate",
+                "dispute.resolve",
+                "operator.preview_notifications",
+                "reports.handle",
             },
         ),
         (
@@ -145,6 +148,7 @@ def test_business_kind_only_for_business_accounts(client, user_factory):
                 "operator.suspend_users",
                 "listing.moderate",
                 "categories.edit",
+                "reports.handle",
             },
         ),
         (
@@ -175,10 +179,10 @@ def test_operator_role_permissions(user_factory, roles, allowed):
 
 def test_operator_pages_are_forbidden_to_customers(client, user_factory):
     client.login(user_factory())
-    for url in ("/operator/", "/operator/users", "/operator/verification", "/operator/audit"):
+    for url in ("/console/", "/console/users", "/console/verification", "/console/audit"):
         assert client.get(url).status_code == 403, url
     client.logout()
-    assert client.get("/operator/users").status_code == 302  # to the login page
+    assert client.get("/console/users").status_code == 302  # to the login page
 
 
 @pytest.mark.mk_config({"verification": {"publish_listings": 1, "accept_orders": 2, "payouts": 2}})
@@ -215,21 +219,19 @@ def test_roles_page_and_audit(client, user_factory):
     target = user_factory(email="t@example.com")
     support = user_factory(roles=["support"])
     client.login(support)
-    page = client.get(f"/operator/users/{target.id}")
+    page = client.get(f"/console/users/{target.id}")
     assert page.status_code == 200 and 'name="roles"' not in page.text
-    assert client.submit(f"/operator/users/{target.id}", {"roles": "admin"}).status_code == 403
+    assert client.submit(f"/console/users/{target.id}", {"roles": "admin"}).status_code == 403
     client.login(admin)
-    assert (
-        client.submit(f"/operator/users/{target.id}", {"roles": ["moderator"]}).status_code == 303
-    )
+    assert client.submit(f"/console/users/{target.id}", {"roles": ["moderator"]}).status_code == 303
     db.session.expire_all()
     assert db.session.get(User, target.id).roles == ["moderator"]
-    resp = client.submit(f"/operator/users/{admin.id}", {"roles": ["support"]})
+    resp = client.submit(f"/console/users/{admin.id}", {"roles": ["support"]})
     assert "cannot remove your own admin role" in resp.text
     ev = db.session.scalar(select(SecurityEvent).where(SecurityEvent.kind == "role_changed"))
     assert ev.actor_id == admin.id and ev.detail == {"old": [], "new": ["moderator"]}
     client.login(support)
-    log = client.get("/operator/audit?kind=role_changed")
+    log = client.get("/console/audit?kind=role_changed")
     assert log.status_code == 200 and "role_changed" in log.text
 
 
@@ -358,20 +360,22 @@ def test_suspend_and_reactivate(client, user_factory, api_token_factory):
     assert victim_client.get("/account").status_code == 200
 
     client.login(support)
-    resp = client.submit(f"/operator/users/{target.id}", {"active": "0", "reason": "spam"})
+    resp = client.submit(f"/console/users/{target.id}", {"active": "0", "reason": "spam"})
     assert resp.status_code == 403
     client.login(mod)
-    resp = client.submit(f"/operator/users/{target.id}", {"active": "0"})
+    resp = client.submit(f"/console/users/{target.id}", {"active": "0"})
     assert "Give a reason" in resp.text
-    resp = client.submit(f"/operator/users/{mod.id}", {"active": "0", "reason": "x"})
+    resp = client.submit(f"/console/users/{mod.id}", {"active": "0", "reason": "x"})
     assert "cannot suspend yourself" in resp.text
-    resp = client.submit(f"/operator/users/{target.id}", {"active": "0", "reason": "spam"})
+    resp = client.submit(f"/console/users/{target.id}", {"active": "0", "reason": "spam"})
     assert resp.status_code == 303
     assert victim_client.get("/account").status_code == 302  # session ended
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert client.get(f"/users/{target.id}").status_code == 404
     ev = db.session.scalar(select(SecurityEvent).where(SecurityEvent.kind == "account_suspended"))
     assert ev.actor_id == mod.id and ev.detail == {"reason": "spam"}
-    resp = client.submit(f"/operator/users/{target.id}", {"active": "1"})
+    resp = client.submit(f"/console/users/{target.id}", {"active": "1"})
+    assert resp.status_code == 422 and "Give a reason" in resp.text
+    resp = client.submit(f"/console/users/{target.id}", {"active": "1", "reason": "appeal ok"})
     assert resp.status_code == 303
     assert db.session.get(User, target.id).is_active_account is True

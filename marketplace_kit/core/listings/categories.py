@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import func, select
 
 from ...errors import Conflict, NotFound, ValidationError
@@ -55,6 +55,7 @@ def sync_from_config(tree: list[dict[str, Any]] | None = None) -> int:
             walk(node.get("children") or [], cat)
 
     walk(tree, None)
+    forget_cached()
     return count
 
 
@@ -69,9 +70,24 @@ def ensure_seeded() -> None:
         db.session.commit()
 
 
+_CACHE = "_mk_categories"
+
+
 def all_categories() -> list[Category]:
+    """Every category in tree order; read once per request (pages ask several times)."""
+    if has_request_context() and _CACHE in g:
+        return g.get(_CACHE)
     ensure_seeded()
-    return list(db.session.scalars(select(Category).order_by(Category.position, Category.id)))
+    cats = list(db.session.scalars(select(Category).order_by(Category.position, Category.id)))
+    if has_request_context():
+        setattr(g, _CACHE, cats)
+    return cats
+
+
+def forget_cached() -> None:
+    """Drop this request's category list (after an edit)."""
+    if has_request_context():
+        g.pop(_CACHE, None)
 
 
 def tree() -> list[Node]:
@@ -103,11 +119,9 @@ def flatten(nodes: list[Node] | None = None) -> list[Node]:
 
 
 def get_category(slug_or_id: Any) -> Category:
-    ensure_seeded()
-    if isinstance(slug_or_id, int):
-        cat = db.session.get(Category, slug_or_id) if 0 < slug_or_id < 2**31 else None
-    else:
-        cat = db.session.scalar(select(Category).where(Category.slug == str(slug_or_id)))
+    key = "id" if isinstance(slug_or_id, int) else "slug"
+    value = slug_or_id if key == "id" else str(slug_or_id)
+    cat = next((c for c in all_categories() if getattr(c, key) == value), None)
     if cat is None:
         raise NotFound("No such category.")
     return cat
@@ -116,8 +130,8 @@ def get_category(slug_or_id: Any) -> Category:
 def descendant_ids(category: Category) -> list[int]:
     """``category``'s id and those of all categories below it."""
     children: dict[int | None, list[int]] = {}
-    for cid, pid in db.session.execute(select(Category.id, Category.parent_id)):
-        children.setdefault(pid, []).append(cid)
+    for c in all_categories():
+        children.setdefault(c.parent_id, []).append(c.id)
     out, todo = [], [category.id]
     while todo:
         cid = todo.pop()
@@ -215,6 +229,7 @@ def create_category(
     )
     db.session.add(cat)
     db.session.flush()
+    forget_cached()
     return cat
 
 
@@ -234,6 +249,7 @@ def update_category(
     category.names = clean
     category.parent = parent_cat
     category.attribute_hints = [h.strip() for h in attribute_hints or [] if h.strip()]
+    forget_cached()
     return category
 
 
@@ -247,3 +263,4 @@ def delete_category(user: Any, category: Category) -> None:
     if used:
         raise Conflict(f"{used} listing(s) use this category; move them first.")
     db.session.delete(category)
+    forget_cached()

@@ -1,18 +1,25 @@
 """Listing images: validated by magic bytes and size, stored under the instance path.
 
 Files live in ``<instance>/<[listings] storage_folder>/listings/<listing id>/<random>.<ext>``;
-the database keeps their order. No thumbnails are generated (the core has no
-image library); pages scale images with CSS.
+the database keeps their order. Uploads are decoded with Pillow (a file that only
+looks like an image is refused), turned upright from their EXIF orientation,
+stripped of metadata (phone photos carry GPS positions), scaled down to
+``max_image_px`` and re-encoded; a WebP thumbnail (``thumbnail_px`` on its
+longest side) is written beside each image for cards and lists. GIFs are kept
+as uploaded (animation); their thumbnail is the first frame.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
+import warnings
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
 
 from ...errors import NotFound, ValidationError
@@ -49,6 +56,73 @@ def sniff(data: bytes) -> tuple[str, str] | None:
     return None
 
 
+#: Pillow format name -> (content type, extension) of what we store.
+FORMATS = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "GIF": ("image/gif", "gif"),
+    "WEBP": ("image/webp", "webp"),
+}
+THUMB_SUFFIX = ".thumb.webp"
+
+
+def _decode(data: bytes) -> Image.Image:
+    """Open and fully decode ``data``; refuse anything Pillow cannot read or that is too big."""
+    bad = ValidationError(errors={"image": ["The file is not a readable image."]})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in FORMATS:
+                raise bad
+            image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise bad from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ValidationError(errors={"image": ["The image has too many pixels."]}) from exc
+    return image
+
+
+def _normalised(image: Image.Image, data: bytes, max_px: int) -> tuple[bytes, str, str]:
+    """The bytes to store: upright, without metadata, at most ``max_px`` on its longest side."""
+    fmt = image.format or "PNG"
+    if fmt == "GIF":
+        return data, *FORMATS["GIF"]  # re-encoding would drop the animation; GIF has no EXIF
+    image = ImageOps.exif_transpose(image)
+    image.thumbnail((max_px, max_px))
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        image.convert("RGB").save(out, "JPEG", quality=88, optimize=True, progressive=True)
+    elif fmt == "WEBP":
+        image.save(out, "WEBP", quality=88)
+    else:
+        image.save(out, "PNG", optimize=True)
+    return out.getvalue(), *FORMATS[fmt]
+
+
+def make_thumbnail(image: Image.Image, size: int) -> bytes:
+    image = ImageOps.exif_transpose(image)
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    image.thumbnail((size, size))
+    out = io.BytesIO()
+    image.save(out, "WEBP", quality=80, method=4)
+    return out.getvalue()
+
+
+def thumbnail_file(image: ListingImage) -> Path:
+    """The thumbnail's path; written now if it is missing (images stored before thumbnails)."""
+    path = storage_root() / (image.path + THUMB_SUFFIX)
+    if not path.exists():
+        source = image_file(image)
+        if not source.exists():
+            raise NotFound("No such image.")
+        with Image.open(source) as img:
+            img.load()
+            path.write_bytes(make_thumbnail(img, _settings()["thumbnail_px"]))
+    return path
+
+
 def add_image(listing: Listing, user: Any, data: bytes) -> ListingImage:
     """Store ``data`` as the listing's last image."""
     require(user, "listing.edit", listing)
@@ -60,9 +134,9 @@ def add_image(listing: Listing, user: Any, data: bytes) -> ListingImage:
         raise ValidationError(
             errors={"image": [f"The file is larger than {settings['max_image_mb']} MB."]}
         )
-    kind = sniff(data)
-    if kind is None:
+    if sniff(data) is None:
         raise ValidationError(errors={"image": ["Upload a JPEG, PNG, GIF or WebP image."]})
+    decoded = _decode(data)
     count = db.session.scalar(
         select(func.count(ListingImage.id)).where(ListingImage.listing_id == listing.id)
     )
@@ -73,16 +147,20 @@ def add_image(listing: Listing, user: Any, data: bytes) -> ListingImage:
     position = db.session.scalar(
         select(func.max(ListingImage.position)).where(ListingImage.listing_id == listing.id)
     )
-    rel = f"listings/{listing.id}/{secrets.token_hex(12)}.{kind[1]}"
+    stored, content_type, ext = _normalised(decoded, data, settings["max_image_px"])
+    rel = f"listings/{listing.id}/{secrets.token_hex(12)}.{ext}"
     path = storage_root() / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    path.write_bytes(stored)
+    (storage_root() / (rel + THUMB_SUFFIX)).write_bytes(
+        make_thumbnail(decoded, settings["thumbnail_px"])
+    )
     image = ListingImage(
         listing_id=listing.id,
         position=(position if position is not None else -1) + 1,
         path=rel,
-        content_type=kind[0],
-        size=len(data),
+        content_type=content_type,
+        size=len(stored),
     )
     db.session.add(image)
     db.session.flush()
@@ -108,8 +186,9 @@ def remove_image(listing: Listing, user: Any, image_id: int) -> None:
     db.session.delete(image)
     db.session.flush()
     db.session.expire(listing, ["images"])
-    if path.exists():
-        os.remove(path)
+    for file in (path, storage_root() / (image.path + THUMB_SUFFIX)):
+        if file.exists():
+            os.remove(file)
 
 
 def reorder_images(listing: Listing, user: Any, image_ids: list[int]) -> None:

@@ -23,7 +23,8 @@ from ...money import Money
 from ..db import JSONType, TimestampMixin, UTCDateTime
 from ..users.models import User
 
-LISTING_STATUSES = ("draft", "pending", "published", "paused", "closed")
+#: ``hidden``: hidden by moderators (a report decision); only operators and the author see it.
+LISTING_STATUSES = ("draft", "pending", "published", "paused", "closed", "hidden")
 PRICING_UNITS = ("item", "hour", "day", "project", "person")
 
 
@@ -90,7 +91,7 @@ class Listing(TimestampMixin, db.Model):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    #: Why an operator rejected the listing (shown to its author).
+    #: Why an operator rejected or hid the listing (shown to its author).
     moderation_note: Mapped[str | None] = mapped_column(String(500))
     #: The indexed document: title, description and the type's searchable public
     #: attributes, with CJK runs split into bigrams (see ``search.documents``).

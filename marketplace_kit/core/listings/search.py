@@ -32,13 +32,14 @@ from sqlalchemy import (
     tuple_,
     type_coerce,
 )
+from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from ...errors import ValidationError
 from ...extensions import db
-from .categories import descendant_ids, get_category
+from .categories import all_categories, descendant_ids, get_category
 from .documents import fts5_query, query_terms, tsquery
-from .models import Category, Listing
+from .models import Listing
 from .types import listing_types
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "distance")
@@ -284,6 +285,15 @@ def _attribute_condition(key: str, value: Any, fld: Any) -> ColumnElement[bool]:
     return Listing.public_data[key].as_string() == str(value)[:200]
 
 
+def card_loads() -> tuple[Any, ...]:
+    """Loader options for what a listing card shows, one query each, whatever the page size."""
+    return (
+        selectinload(Listing.images),
+        selectinload(Listing.category),
+        selectinload(Listing.author),
+    )
+
+
 def default_search(query: SearchQuery) -> SearchResult:
     dialect = _dialect()
     dist = distance_expr(query.lat, query.lng, dialect) if query.lat is not None else None
@@ -337,7 +347,7 @@ def default_search(query: SearchQuery) -> SearchResult:
                 .join(ranked, ranked.c.id == Listing.id)
                 .order_by(ranked.c.score.asc(), Listing.id.desc())
             )
-        rows = db.session.execute(stmt.offset(offset).limit(limit + 1)).all()
+        rows = db.session.execute(stmt.options(*card_loads()).offset(offset).limit(limit + 1)).all()
         more = len(rows) > limit and offset + limit < RANK_WINDOW
         next_cursor = encode_cursor({"s": "relevance", "o": offset + limit}) if more else None
         rows = rows[:limit]
@@ -375,7 +385,9 @@ def default_search(query: SearchQuery) -> SearchResult:
                 ):
                     raise ValidationError(errors={"cursor": ["Invalid cursor."]})
                 stmt = stmt.where(or_(dist > d, and_(dist == d, Listing.id > _int(cursor, "id"))))
-        rows = db.session.execute(stmt.order_by(*order).limit(limit + 1)).all()
+        rows = db.session.execute(
+            stmt.options(*card_loads()).order_by(*order).limit(limit + 1)
+        ).all()
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
@@ -416,7 +428,7 @@ def facet_counts(base: Select) -> dict[str, dict[str, int]]:
         .where(Listing.category_id.is_not(None))
         .group_by(Listing.category_id)
     ).all()
-    cats = {c.id: c for c in db.session.scalars(select(Category))}
+    cats = {c.id: c for c in all_categories()}
     categories: dict[str, int] = {}
     for cat_id, count in by_cat:
         seen: set[int] = set()

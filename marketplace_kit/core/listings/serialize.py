@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import url_for
+
 from .service import can_view, visible_attributes
 
 
@@ -29,7 +31,15 @@ def listing_data(listing: Any, viewer: Any, *, distance_km: float | None = None)
         "longitude": listing.longitude,
         "author": {"id": listing.author_id, "display_name": listing.author.display_name},
         "images": [
-            {"id": img.id, "position": img.position, "content_type": img.content_type}
+            {
+                "id": img.id,
+                "position": img.position,
+                "content_type": img.content_type,
+                "url": url_for("listings.image", listing_id=listing.id, image_id=img.id),
+                "thumbnail_url": url_for(
+                    "listings.thumbnail", listing_id=listing.id, image_id=img.id
+                ),
+            }
             for img in listing.images
         ],
         "attributes": visible_attributes(listing, viewer),

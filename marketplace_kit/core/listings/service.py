@@ -295,11 +295,19 @@ def update_listing(listing: Listing, user: Any, **changes: Any) -> Listing:
                 combined[key] = value
         merged["attributes"] = combined
     merged.update(changes)
+    old_price = listing.price
     _apply(listing, lt, merged)
     if listing.status == "published" and _settings()["require_approval"] and not is_moderator(user):
         # An edited listing goes back through moderation when approval is required.
         listing.status = "pending"
     emit("mk_listing_changed", listing=listing, change="updated")
+    new_price = listing.price
+    if (
+        listing.status == "published"
+        and new_price.currency == old_price.currency
+        and new_price.amount < old_price.amount
+    ):
+        emit("mk_listing_price_dropped", listing=listing, old_price=old_price)
     return listing
 
 
@@ -376,7 +384,7 @@ def pause_listing(listing: Listing, user: Any) -> Listing:
 def close_listing(listing: Listing, user: Any) -> Listing:
     if not (can(user, "listing.edit", listing) or is_moderator(user)):
         raise PermissionDenied("You may not close this listing.")
-    _transition(listing, ("draft", "pending", "published", "paused"), "closed", "closed")
+    _transition(listing, ("draft", "pending", "published", "paused", "hidden"), "closed", "closed")
     return listing
 
 
@@ -407,7 +415,11 @@ def can_view(listing: Listing, viewer: Any) -> bool:
         return True
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return False
-    return can(viewer, "listing.edit", listing) or is_moderator(viewer)
+    return (
+        can(viewer, "listing.edit", listing)
+        or is_moderator(viewer)
+        or (listing.status == "hidden" and can(viewer, "reports.handle"))
+    )
 
 
 def get_listing(listing_id: int, viewer: Any = None) -> Listing:

@@ -10,7 +10,7 @@ from ...errors import NotFound, ValidationError
 from ...extensions import db
 from ..access import require
 from .models import Favourite, Listing, SavedSearch
-from .search import SearchQuery, search_listings, validate_query
+from .search import SearchQuery, card_loads, search_listings, validate_query
 
 SAVED_SEARCH_KEYS = (
     "q",
@@ -71,6 +71,7 @@ def favourite_listings(user: Any) -> list[Listing]:
         .join(Favourite, Favourite.listing_id == Listing.id)
         .where(Favourite.user_id == user.id, Listing.status == "published")
         .order_by(Favourite.id.desc())
+        .options(*card_loads())
     )
     return list(db.session.scalars(stmt))
 

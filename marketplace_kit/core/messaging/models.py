@@ -54,6 +54,27 @@ class Conversation(TimestampMixin, db.Model):
         status = db.session.scalar(select(Dispute.status).where(Dispute.order_id == self.order_id))
         return status is not None and status != "resolved"
 
+    @property
+    def under_report(self) -> bool:
+        """Whether one of its messages has an open report (operators may read it then)."""
+        from sqlalchemy import select
+
+        from ..moderation.models import Report
+
+        reported = select(Message.id).where(Message.conversation_id == self.id)
+        return (
+            db.session.scalar(
+                select(Report.id)
+                .where(
+                    Report.kind == "message",
+                    Report.status == "open",
+                    Report.target_id.in_(reported),
+                )
+                .limit(1)
+            )
+            is not None
+        )
+
     def other(self, user: Any) -> User:
         return self.recipient if user.id == self.starter_id else self.starter
 
@@ -81,6 +102,9 @@ class Message(db.Model):
     #: ``[{"key": storage key, "name": ..., "content_type": ..., "size": bytes}]``
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    #: Set when moderators hid the message: only its sender (who sees a notice
+    #: instead of the text) and operators see it then.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     conversation: Mapped[Conversation] = relationship()
     sender: Mapped[User] = relationship()

@@ -5,8 +5,9 @@ Rules:
   listing, the customer of an order) and the recipient (the provider).
   There is at most one conversation per order and one per listing and starter.
 - Only participants read and write; operators may read (not write) a
-  conversation whose order has a dispute that is not resolved
-  (``conversation.view`` in :mod:`marketplace_kit.core.access`).
+  conversation whose order has a dispute that is not resolved, or one with
+  an open report of one of its messages (``conversation.view`` in
+  :mod:`marketplace_kit.core.access`).
 - A user who blocked another receives nothing from them: sending raises
   :class:`~marketplace_kit.errors.PermissionDenied` and nothing is saved.
 - Attachments are checked by their first bytes (PNG, JPEG, GIF, WebP, PDF),
@@ -227,12 +228,21 @@ def visible_conversation(conversation_id: int, user: Any) -> Conversation:
     return conversation
 
 
-def messages_of(conversation: Conversation) -> list[Message]:
-    return list(
-        db.session.scalars(
-            select(Message).where(Message.conversation_id == conversation.id).order_by(Message.id)
-        )
-    )
+def sees_hidden(viewer: Any) -> bool:
+    """Operators handling reports see messages hidden by moderators."""
+    return viewer is not None and can(viewer, "reports.handle")
+
+
+def messages_of(conversation: Conversation, viewer: Any = None) -> list[Message]:
+    """The messages of ``conversation`` that ``viewer`` may see (all of them without a viewer).
+
+    A message hidden by moderators is left out for everyone but its sender
+    (who is shown that it was hidden) and operators who handle reports.
+    """
+    stmt = select(Message).where(Message.conversation_id == conversation.id)
+    if viewer is not None and not sees_hidden(viewer):
+        stmt = stmt.where(or_(Message.hidden_at.is_(None), Message.sender_id == viewer.id))
+    return list(db.session.scalars(stmt.order_by(Message.id)))
 
 
 def mark_read(conversation: Conversation, user: Any) -> None:
@@ -357,7 +367,11 @@ def visible_body(message: Message, masked: bool | None = None) -> str:
     return mask_contacts(message.body) if masked else message.body
 
 
-def read_attachment(message: Message, index: int) -> tuple[dict[str, Any], bytes]:
+def read_attachment(
+    message: Message, index: int, viewer: Any = None
+) -> tuple[dict[str, Any], bytes]:
+    if message.hidden_at is not None and not sees_hidden(viewer):
+        raise NotFound("No such attachment.")  # hidden: not even its sender downloads it
     if not 0 <= index < len(message.attachments or []):
         raise NotFound("No such attachment.")
     meta = message.attachments[index]

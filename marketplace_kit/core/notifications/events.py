@@ -13,6 +13,10 @@ ORDER_UPDATE = "order_update"
 VERIFICATION_DECIDED = "verification_decided"
 PAYOUT_PAID = "payout_paid"
 PAYOUT_REJECTED = "payout_rejected"
+OPERATOR_DECISION = "operator_decision"
+NEW_MESSAGE = "new_message"
+SAVED_SEARCH_MATCH = "saved_search_match"
+PRICE_DROP = "price_drop"
 
 #: order ``notify`` template -> title; ``%(order_id)s`` and ``%(role)s`` are filled in.
 ORDER_TITLES: dict[str, Any] = {
@@ -42,7 +46,8 @@ ORDER_TITLES: dict[str, Any] = {
 
 
 def _render_order(context: dict[str, Any]) -> tuple[str, str]:
-    values = {"order_id": context.get("order_id"), "transition": context.get("transition", "")}
+    step = context.get("transition_label") or context.get("transition", "")
+    values = {"order_id": context.get("order_id"), "transition": gettext(step) if step else ""}
     title = ORDER_TITLES.get(context.get("template", ""))
     title_text = (
         str(title) % values
@@ -89,11 +94,68 @@ def _render_payout(context: dict[str, Any]) -> tuple[str, str]:
     )
 
 
+def _render_decision(context: dict[str, Any]) -> tuple[str, str]:
+    """An operator's decision about the user's listing, order or account, with the reason."""
+    kind = context.get("kind", "")
+    title_text = str(context.get("title") or "")
+    if kind == "listing_approved":
+        title = gettext("Your listing “%(title)s” was approved", title=title_text)
+    elif kind == "listing_rejected":
+        title = gettext("Your listing “%(title)s” was not approved", title=title_text)
+    elif kind == "order_transition":
+        title = gettext(
+            "An operator acted on order #%(order_id)s: %(transition)s",
+            order_id=context.get("order_id"),
+            transition=context.get("transition", ""),
+        )
+    elif kind == "account_suspended":
+        title = gettext("Your account was suspended")
+    elif kind == "account_banned":
+        title = gettext("Your account was banned")
+    elif kind == "account_active":
+        title = gettext("Your account was reinstated")
+    else:
+        title = gettext("An operator made a decision")
+    reason = context.get("reason") or ""
+    return title, gettext("Reason: %(reason)s", reason=reason) if reason else ""
+
+
+def _render_message(context: dict[str, Any]) -> tuple[str, str]:
+    return (
+        gettext("New message from %(name)s", name=context.get("sender_name") or "-"),
+        context.get("excerpt") or gettext("(attachments)"),
+    )
+
+
+def _render_saved_search(context: dict[str, Any]) -> tuple[str, str]:
+    return (
+        gettext("New match for “%(search)s”", search=context.get("search_name") or "-"),
+        gettext("%(title)s was just published.", title=context.get("title") or "-"),
+    )
+
+
+def _render_price_drop(context: dict[str, Any]) -> tuple[str, str]:
+    from ...money import Money
+    from ...web.i18n import format_money
+
+    currency = context.get("currency", "EUR")
+    old = format_money(Money(int(context.get("old_amount", 0)), currency))
+    new = format_money(Money(int(context.get("new_amount", 0)), currency))
+    return (
+        gettext("Price drop: %(title)s", title=context.get("title") or "-"),
+        gettext("Now %(new)s (was %(old)s).", new=new, old=old),
+    )
+
+
 CORE_EVENTS = (
     EventType(ORDER_UPDATE, _l("Order updates"), render=_render_order),
     EventType(VERIFICATION_DECIDED, _l("Verification decisions"), render=_render_verification),
     EventType(PAYOUT_PAID, _l("Payout sent"), render=_render_payout),
     EventType(PAYOUT_REJECTED, _l("Payout rejected"), render=_render_payout),
+    EventType(OPERATOR_DECISION, _l("Operator decisions"), render=_render_decision),
+    EventType(NEW_MESSAGE, _l("New messages"), render=_render_message),
+    EventType(SAVED_SEARCH_MATCH, _l("Saved search matches"), render=_render_saved_search),
+    EventType(PRICE_DROP, _l("Price drops on favourites"), render=_render_price_drop),
 )
 
 

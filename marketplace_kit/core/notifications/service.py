@@ -12,6 +12,13 @@ then marked ``sent``; a channel that raises puts it back to ``pending`` with
 an exponential backoff (``[notifications] backoff_seconds``, doubling, capped
 at ``backoff_max_seconds``) until ``max_attempts``, after which it is
 ``failed``. The ``core.notifications_retry`` job retries what is due.
+
+While a delivery is ``sending``, ``next_attempt_at`` is its lease: a worker
+that died between claiming and finishing leaves it there, and once
+``[notifications] sending_timeout_seconds`` have passed the retry job claims
+it again (counting an attempt). The channel may then see that notification
+twice if the worker died after the channel accepted it but before the row
+was marked ``sent``; nothing is lost.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from ...errors import NotFound, ValidationError
 from ...extensions import db
@@ -104,11 +111,14 @@ def notify(
     url: str | None = None,
     dedupe_key: str | None = None,
     via_outbox: bool = True,
+    webhooks: bool = True,
 ) -> Notification | None:
     """Tell ``user`` about ``event`` (a registered event type), honouring their preferences.
 
     Adds rows to the current transaction; the caller commits. Returns the
     notification, or ``None`` when ``dedupe_key`` was seen before.
+    ``webhooks=False`` leaves the operator webhooks out (for one event told to
+    several users, whose caller queues the webhooks once).
     """
     from ..orders import outbox
 
@@ -134,9 +144,10 @@ def notify(
     for channel in reg.registry().channels:
         if wanted.get(channel):
             db.session.add(NotificationDelivery(notification_id=note.id, channel=channel))
-    from .webhooks import queue_webhooks
+    if webhooks:
+        from .webhooks import queue_webhooks
 
-    queue_webhooks(event, {"user_id": user.id, "notification_id": note.id, **note.context})
+        queue_webhooks(event, {"user_id": user.id, "notification_id": note.id, **note.context})
     if via_outbox:
         outbox.add(DELIVER_TOPIC, {"notification_id": note.id})
     return note
@@ -153,24 +164,44 @@ def deliver_due(notification_id: int | None = None, limit: int = 200) -> int:
     """Send due pending deliveries (of one notification, or all); return how many were sent."""
     from ..users.models import User
 
-    stmt = select(NotificationDelivery.id).where(
-        NotificationDelivery.status == "pending", NotificationDelivery.next_attempt_at <= utcnow()
+    now = utcnow()
+    due = or_(
+        NotificationDelivery.status == "pending",
+        NotificationDelivery.status == "sending",  # a lease that ran out: the worker died
     )
+    stmt = select(NotificationDelivery.id).where(due, NotificationDelivery.next_attempt_at <= now)
     if notification_id is not None:
         stmt = stmt.where(NotificationDelivery.notification_id == notification_id)
     ids = list(db.session.scalars(stmt.order_by(NotificationDelivery.id).limit(limit)))
     db.session.rollback()
     channels = reg.registry().channels
     sent = 0
+    lease = timedelta(seconds=settings()["sending_timeout_seconds"])
     for delivery_id in ids:
+        now = utcnow()
         claimed = db.session.execute(
             update(NotificationDelivery)
-            .where(NotificationDelivery.id == delivery_id, NotificationDelivery.status == "pending")
-            .values(status="sending", attempts=NotificationDelivery.attempts + 1)
+            .where(
+                NotificationDelivery.id == delivery_id,
+                or_(
+                    NotificationDelivery.status == "pending",
+                    and_(
+                        NotificationDelivery.status == "sending",
+                        NotificationDelivery.next_attempt_at <= now,
+                    ),
+                ),
+            )
+            .values(
+                status="sending",
+                attempts=NotificationDelivery.attempts + 1,
+                next_attempt_at=now + lease,
+            )
         ).rowcount
         db.session.commit()
         if not claimed:
             continue  # another worker has it: at most once
+        if _gave_up(NotificationDelivery, delivery_id):
+            continue
         delivery = db.session.get(NotificationDelivery, delivery_id)
         note = db.session.get(Notification, delivery.notification_id)
         user = db.session.get(User, note.user_id)
@@ -198,6 +229,17 @@ def deliver_due(notification_id: int | None = None, limit: int = 200) -> int:
         db.session.commit()
         sent += 1
     return sent
+
+
+def _gave_up(model: Any, delivery_id: int) -> bool:
+    """Mark a delivery reclaimed after a dead worker ``failed`` once it used up its attempts."""
+    row = db.session.get(model, delivery_id)
+    if row.attempts <= settings()["max_attempts"]:
+        return False
+    row.status = "failed"
+    row.last_error = (row.last_error or "") + " (worker died while sending; attempts used up)"
+    db.session.commit()
+    return True
 
 
 def render(note: Notification, locale: str | None = None) -> tuple[str, str]:

@@ -17,10 +17,11 @@ import secrets
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from ...errors import NotFound, ValidationError
 from ...extensions import db
@@ -87,6 +88,11 @@ def create_endpoint(operator: Any, url: str, events: list[str]) -> WebhookEndpoi
     return endpoint
 
 
+def masked_secret(endpoint: WebhookEndpoint) -> str:
+    """How a secret is shown after creation: only its last four characters."""
+    return "••••" + endpoint.secret[-4:]
+
+
 def get_endpoint(operator: Any, endpoint_id: int) -> WebhookEndpoint:
     from ..access import require
 
@@ -135,12 +141,15 @@ def queue_webhooks(event: str, data: dict[str, Any]) -> list[WebhookDelivery]:
 
 def deliver_due(limit: int = 200) -> int:
     """POST due pending webhook deliveries; return how many the receivers accepted."""
-    from .service import backoff, settings
+    from .service import _gave_up, backoff, settings
 
     ids = list(
         db.session.scalars(
             select(WebhookDelivery.id)
-            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= utcnow())
+            .where(
+                WebhookDelivery.status.in_(("pending", "sending")),  # sending: lease ran out
+                WebhookDelivery.next_attempt_at <= utcnow(),
+            )
             .order_by(WebhookDelivery.id)
             .limit(limit)
         )
@@ -148,14 +157,28 @@ def deliver_due(limit: int = 200) -> int:
     db.session.rollback()
     timeout = settings()["webhook_timeout"]
     done = 0
+    lease = timedelta(seconds=settings()["sending_timeout_seconds"])
     for delivery_id in ids:
+        now = utcnow()
         claimed = db.session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending")
-            .values(status="sending", attempts=WebhookDelivery.attempts + 1)
+            .where(
+                WebhookDelivery.id == delivery_id,
+                or_(
+                    WebhookDelivery.status == "pending",
+                    and_(
+                        WebhookDelivery.status == "sending", WebhookDelivery.next_attempt_at <= now
+                    ),
+                ),
+            )
+            .values(
+                status="sending", attempts=WebhookDelivery.attempts + 1, next_attempt_at=now + lease
+            )
         ).rowcount
         db.session.commit()
         if not claimed:
+            continue
+        if _gave_up(WebhookDelivery, delivery_id):
             continue
         delivery = db.session.get(WebhookDelivery, delivery_id)
         endpoint = db.session.get(WebhookEndpoint, delivery.endpoint_id)

@@ -19,7 +19,7 @@ from typing import Any
 from flask import current_app
 from marshmallow import RAISE, Schema, fields, validate
 from marshmallow import ValidationError as MMValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ...errors import Conflict, PluginError, ValidationError
 from ...extensions import db
@@ -411,6 +411,48 @@ def set_booking(ctx: ActionContext) -> None:
     ctx.order.booking_start, ctx.order.booking_end = start, end
 
 
+class SlotTaken(Conflict):
+    title = "Slot taken"
+    type_slug = "slot-taken"
+
+
+class SlotParams(_Strict):
+    capacity = fields.Integer(load_default=1, validate=validate.Range(1, 10_000))
+    free_states = fields.List(
+        fields.String(),
+        load_default=lambda: ["declined", "expired", "cancelled", "refunded"],
+    )
+
+
+def reserve_slot(
+    ctx: ActionContext, capacity: int = 1, free_states: list[str] | None = None
+) -> None:
+    """Refuse a booking whose period overlaps ``capacity`` others of the same listing.
+
+    Orders in ``free_states`` (declined, expired, cancelled, refunded by
+    default) no longer hold their slot. Runs under the listing's row lock, so
+    two customers racing for the same hour cannot both get it.
+    """
+    order = ctx.order
+    if order.listing_id is None or order.booking_start is None or order.booking_end is None:
+        raise ValidationError(errors={"start": ["Choose a period first."]})
+    db.session.scalars(locked(select(Listing.id).where(Listing.id == order.listing_id))).one()
+    free = list(free_states if free_states is not None else SlotParams().load({})["free_states"])
+    db.session.flush()
+    others = [Order.id != order.id] if order.id is not None else []
+    clashes = db.session.scalar(
+        select(func.count(Order.id)).where(
+            Order.listing_id == order.listing_id,
+            *others,
+            Order.booking_start < order.booking_end,
+            Order.booking_end > order.booking_start,
+            Order.state.not_in(free),
+        )
+    )
+    if clashes >= capacity:
+        raise SlotTaken("That time is already booked; choose another period.")
+
+
 class NotifyParams(_Strict):
     to = fields.List(
         fields.String(validate=validate.OneOf(["customer", "provider", "operator"])),
@@ -458,6 +500,12 @@ CORE_ACTIONS = (
     Action("release_escrow", release_escrow, description="Pay escrow to provider and platform."),
     Action("refund", refund, RefundParams, inputs=("amount",), description="Refund from escrow."),
     Action("set_booking", set_booking, inputs=("start", "end"), description="Booking period."),
+    Action(
+        "reserve_slot",
+        reserve_slot,
+        SlotParams,
+        description="Refuse a booking period that overlaps another (per listing, capacity).",
+    ),
     Action("notify", notify, NotifyParams, description="Queue a notification (outbox)."),
     Action("start_order", start_order, StartOrderParams, description="Place a follow-up order."),
 )

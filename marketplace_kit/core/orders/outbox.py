@@ -44,6 +44,9 @@ def add(topic: str, payload: dict[str, Any]) -> OutboxMessage:
 def notify_parties(
     order: Order, to: list[str] | tuple[str, ...], template: str, transition: str
 ) -> None:
+    from .engine import process_of
+
+    label = process_of(order).transition_label(transition)
     for role in to:
         recipient = {"customer": order.customer_id, "provider": order.provider_id}.get(role)
         add(
@@ -54,6 +57,7 @@ def notify_parties(
                 "recipient_id": recipient,
                 "template": template,
                 "transition": transition,
+                "transition_label": label,
             },
         )
 

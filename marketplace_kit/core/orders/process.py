@@ -116,6 +116,7 @@ class ProcessSchema(_Strict):
     version = fields.Integer(required=True, validate=validate.Range(min=1))
     description = fields.String(load_default="")
     states = fields.List(fields.String(validate=NAME), required=True, validate=validate.Length(1))
+    state_labels = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     final_states = fields.List(fields.String(), load_default=None, allow_none=True)
     transitions = fields.List(
         fields.Nested(TransitionSchema), required=True, validate=validate.Length(1)
@@ -167,6 +168,16 @@ class Process:
     transitions: dict[str, Transition]
     initial: Transition
     source: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    state_labels: dict[str, str] = field(compare=False, default_factory=dict)
+
+    def state_label(self, state: str) -> str:
+        """The untranslated label of ``state`` (pages pass it through gettext)."""
+        return self.state_labels.get(state) or state.replace("_", " ").capitalize()
+
+    def transition_label(self, name: str) -> str:
+        """The untranslated label of transition ``name`` (pages pass it through gettext)."""
+        t = self.transitions.get(name)
+        return (t.label if t is not None else None) or name.replace("_", " ").capitalize()
 
     @property
     def key(self) -> str:
@@ -209,6 +220,9 @@ def build_process(raw: dict[str, Any], actions: dict[str, Any], plugin: str = "?
     states = tuple(data["states"])
     if len(set(states)) != len(states):
         raise fail("states are listed twice")
+    unknown_labels = sorted(set(data["state_labels"]) - set(states))
+    if unknown_labels:
+        raise fail(f"state_labels name unknown state(s): {', '.join(unknown_labels)}")
     transitions: dict[str, Transition] = {}
     for t in data["transitions"]:
         if t["name"] in transitions:
@@ -284,4 +298,5 @@ def build_process(raw: dict[str, Any], actions: dict[str, Any], plugin: str = "?
         transitions=transitions,
         initial=initial,
         source=raw,
+        state_labels=dict(data["state_labels"]),
     )

@@ -10,6 +10,54 @@ from typing import Any
 
 BOTH = ["customer", "provider"]
 
+
+def N_(message: str) -> str:
+    """Mark a label for the message catalog; pages translate it when they show it."""
+    return message
+
+
+#: Display labels of the core processes' states and of transitions without their own
+#: ``label``; plugins give their processes ``state_labels`` and ``label`` the same way.
+STATE_LABELS = {
+    "accepted": N_("Accepted"),
+    "cancelled": N_("Cancelled"),
+    "closed": N_("Closed"),
+    "completed": N_("Completed"),
+    "countered": N_("Counter-offer made"),
+    "declined": N_("Declined"),
+    "delivered": N_("Delivered"),
+    "dispute_answered": N_("Dispute answered"),
+    "disputed": N_("In dispute"),
+    "expired": N_("Expired"),
+    "offered": N_("Offer made"),
+    "open": N_("Open"),
+    "paid": N_("Paid"),
+    "pending_payment": N_("Awaiting payment"),
+    "refunded": N_("Refunded"),
+    "requested": N_("Requested"),
+}
+TRANSITION_LABELS = {
+    "accept": N_("Accept"),
+    "accept_counter": N_("Accept the counter-offer"),
+    "accept_offer": N_("Accept the offer"),
+    "ask": N_("Ask"),
+    "auto_accept": N_("Accepted automatically"),
+    "auto_close": N_("Closed automatically"),
+    "cancel": N_("Cancel"),
+    "close": N_("Close"),
+    "complete": N_("Complete"),
+    "counter": N_("Make a counter-offer"),
+    "decline": N_("Decline"),
+    "dispute_unanswered": N_("Dispute not answered in time"),
+    "expire": N_("Expired"),
+    "offer": N_("Make an offer"),
+    "payment_succeeded": N_("Payment received"),
+    "place": N_("Order placed"),
+    "reply": N_("Reply"),
+    "request": N_("Request"),
+    "revise": N_("Revise the offer"),
+}
+
 PURCHASE: dict[str, Any] = {
     "name": "purchase",
     "version": 1,
@@ -35,7 +83,7 @@ PURCHASE: dict[str, Any] = {
         },
         {
             "name": "pay_from_wallet",
-            "label": "Pay from wallet",
+            "label": N_("Pay from wallet"),
             "from": ["pending_payment"],
             "to": "paid",
             "actors": ["customer"],
@@ -68,7 +116,7 @@ PURCHASE: dict[str, Any] = {
         },
         {
             "name": "mark_delivered",
-            "label": "Mark delivered",
+            "label": N_("Mark delivered"),
             "from": ["paid"],
             "to": "delivered",
             "actors": ["provider"],
@@ -76,7 +124,7 @@ PURCHASE: dict[str, Any] = {
         },
         {
             "name": "cancel_paid",
-            "label": "Cancel and refund",
+            "label": N_("Cancel and refund"),
             "from": ["paid"],
             "to": "refunded",
             "actors": ["provider", "operator"],
@@ -104,7 +152,7 @@ PURCHASE: dict[str, Any] = {
         },
         {
             "name": "refund_full",
-            "label": "Refund in full",
+            "label": N_("Refund in full"),
             "from": ["delivered"],
             "to": "refunded",
             "actors": ["operator"],
@@ -113,7 +161,7 @@ PURCHASE: dict[str, Any] = {
         },
         {
             "name": "refund_partial",
-            "label": "Refund part, pay out the rest",
+            "label": N_("Refund part, pay out the rest"),
             "from": ["delivered"],
             "to": "completed",
             "actors": ["operator"],
@@ -125,7 +173,7 @@ PURCHASE: dict[str, Any] = {
         },
         {
             "name": "open_dispute",
-            "label": "Open a dispute",
+            "label": N_("Open a dispute"),
             "from": ["paid", "delivered"],
             "to": "disputed",
             "actors": ["customer"],
@@ -134,7 +182,7 @@ PURCHASE: dict[str, Any] = {
         },
         {
             "name": "answer_dispute",
-            "label": "Answer the dispute",
+            "label": N_("Answer the dispute"),
             "from": ["disputed"],
             "to": "dispute_answered",
             "actors": ["provider"],
@@ -154,7 +202,7 @@ PURCHASE: dict[str, Any] = {
         },
         {
             "name": "resolve_release",
-            "label": "Resolve: pay the provider",
+            "label": N_("Resolve: pay the provider"),
             "from": ["disputed", "dispute_answered"],
             "to": "completed",
             "actors": ["operator"],
@@ -166,7 +214,7 @@ PURCHASE: dict[str, Any] = {
         },
         {
             "name": "resolve_refund",
-            "label": "Resolve: refund the customer",
+            "label": N_("Resolve: refund the customer"),
             "from": ["disputed", "dispute_answered"],
             "to": "refunded",
             "actors": ["operator"],
@@ -178,7 +226,7 @@ PURCHASE: dict[str, Any] = {
         },
         {
             "name": "resolve_split",
-            "label": "Resolve: refund part, pay out the rest",
+            "label": N_("Resolve: refund part, pay out the rest"),
             "from": ["disputed", "dispute_answered"],
             "to": "completed",
             "actors": ["operator"],
@@ -205,6 +253,7 @@ BOOKING: dict[str, Any] = {
             "actors": ["customer"],
             "actions": [
                 {"name": "set_booking"},
+                {"name": "reserve_slot"},
                 {"name": "reserve_stock"},
                 {"name": "calculate_price"},
             ],
@@ -235,7 +284,7 @@ BOOKING: dict[str, Any] = {
         },
         {
             "name": "pay_from_wallet",
-            "label": "Pay from wallet",
+            "label": N_("Pay from wallet"),
             "from": ["accepted"],
             "to": "paid",
             "actors": ["customer"],
@@ -252,7 +301,7 @@ BOOKING: dict[str, Any] = {
         },
         {
             "name": "cancel",
-            "label": "Cancel booking",
+            "label": N_("Cancel booking"),
             "from": ["paid"],
             "to": "cancelled",
             "actors": ["customer"],
@@ -265,7 +314,7 @@ BOOKING: dict[str, Any] = {
         },
         {
             "name": "provider_cancel",
-            "label": "Cancel and refund",
+            "label": N_("Cancel and refund"),
             "from": ["paid"],
             "to": "cancelled",
             "actors": ["provider", "operator"],
@@ -371,6 +420,10 @@ NEGOTIATION: dict[str, Any] = {
 }
 
 CORE_PROCESSES = (PURCHASE, BOOKING, INQUIRY, NEGOTIATION)
+for _process in CORE_PROCESSES:
+    _process["state_labels"] = {s: STATE_LABELS[s] for s in _process["states"]}
+    for _t in _process["transitions"]:
+        _t.setdefault("label", TRANSITION_LABELS.get(_t["name"]))
 
 
 def configured(orders_settings: dict[str, Any]) -> list[dict[str, Any]]:

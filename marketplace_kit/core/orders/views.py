@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ...errors import NotFound
 from ...extensions import db
@@ -21,13 +22,24 @@ def visible_order(order_id: int, user: Any) -> Order:
     return order
 
 
-def orders_of(user: Any, as_role: str = "customer", limit: int = 100) -> list[Order]:
+def orders_of(
+    user: Any, as_role: str = "customer", limit: int = 50, before_id: int | None = None
+) -> tuple[list[Order], int | None]:
+    """``user``'s orders in ``as_role``, newest first, and the ``before_id`` of the next page.
+
+    Keyset pagination on the id: pass the returned value back as ``before_id``
+    (``None`` when there is no older order). The listing and price lines of
+    every order are loaded in one query each.
+    """
     column = Order.provider_id if as_role == "provider" else Order.customer_id
-    return list(
-        db.session.scalars(
-            select(Order).where(column == user.id).order_by(Order.id.desc()).limit(limit)
-        )
-    )
+    stmt = select(Order).where(column == user.id)
+    if before_id is not None:
+        stmt = stmt.where(Order.id < before_id)
+    stmt = stmt.order_by(Order.id.desc()).limit(limit + 1)
+    orders = list(db.session.scalars(stmt.options(selectinload(Order.listing))))
+    if len(orders) > limit:
+        return orders[:limit], orders[limit - 1].id
+    return orders, None
 
 
 def transition_options(order: Order, user: Any) -> list[dict[str, Any]]:

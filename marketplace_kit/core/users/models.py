@@ -32,6 +32,8 @@ class User(TimestampMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: set when an operator bans the account (a suspension only reinstatement lifts)
+    banned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: ``0`` unverified; higher levels are granted by operators (see core.users.verification).
     verification_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # profile -------------------------------------------------------------------

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask_smorest import Blueprint
 from marshmallow import INCLUDE, Schema, fields, validate
 
+from ...core.console import service as console
 from ...core.listings import categories as category_service
 from ...core.listings import service
 from ...core.listings.models import Listing
@@ -34,6 +36,8 @@ class ImageSchema(Schema):
     id = fields.Integer()
     position = fields.Integer()
     content_type = fields.String()
+    url = fields.String(metadata={"description": "The image (metadata removed)."})
+    thumbnail_url = fields.String(metadata={"description": "A WebP thumbnail for lists."})
 
 
 class ListingSchema(Schema):
@@ -366,7 +370,7 @@ def pending():
 def approve(listing_id: int):
     user = api_user("write")
     listing = service.get_listing(listing_id, user)
-    service.approve_listing(listing, user)
+    console.decide_listing(user, listing, approve=True, ip=request.remote_addr)
     commit()
     return listing_data(listing, user)
 
@@ -378,7 +382,9 @@ def approve(listing_id: int):
 def reject(data: dict[str, Any], listing_id: int):
     user = api_user("write")
     listing = service.get_listing(listing_id, user)
-    service.reject_listing(listing, user, data["reason"])
+    console.decide_listing(
+        user, listing, approve=False, reason=data["reason"], ip=request.remote_addr
+    )
     commit()
     return listing_data(listing, user)
 

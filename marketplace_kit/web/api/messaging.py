@@ -45,6 +45,9 @@ class ConversationMessageSchema(Schema):
     sender_id = fields.Integer()
     body = fields.String(metadata={"description": "Masked when the operator hides contacts."})
     attachments = fields.List(fields.Nested(MessageAttachmentSchema))
+    hidden_by_moderators = fields.Boolean(
+        metadata={"description": "Hidden by moderators: only its sender (without body) sees it."}
+    )
     created_at = fields.DateTime()
 
 
@@ -112,14 +115,19 @@ def _summary(conversation: Conversation, user: Any, unread: int | None = None) -
     }
 
 
-def _message(message: Message, masked: bool) -> dict[str, Any]:
+def _message(message: Message, masked: bool, viewer: Any = None) -> dict[str, Any]:
+    hidden = message.hidden_at is not None
+    redact = hidden and not (viewer is not None and service.sees_hidden(viewer))
     return {
         "id": message.id,
         "sender_id": message.sender_id,
-        "body": service.visible_body(message, masked),
-        "attachments": [
+        "body": "" if redact else service.visible_body(message, masked),
+        "attachments": []
+        if redact
+        else [
             {k: a[k] for k in ("name", "content_type", "size")} for a in message.attachments or []
         ],
+        "hidden_by_moderators": hidden,
         "created_at": message.created_at,
     }
 
@@ -129,7 +137,7 @@ def _detail(conversation: Conversation, user: Any) -> dict[str, Any]:
     return {
         **_summary(conversation, user),
         "masked": masked,
-        "messages": [_message(m, masked) for m in service.messages_of(conversation)],
+        "messages": [_message(m, masked, user) for m in service.messages_of(conversation, user)],
     }
 
 

@@ -56,9 +56,19 @@ class WebhookEndpointSchema(Schema):
     id = fields.Integer(dump_only=True)
     url = fields.String(required=True, validate=validate.Length(1, 500))
     events = fields.List(fields.String(), required=True)
-    secret = fields.String(dump_only=True)
+    secret_hint = fields.Function(
+        webhooks.masked_secret,
+        dump_only=True,
+        metadata={"description": "The secret's last characters; the whole secret is shown once."},
+    )
     active = fields.Boolean(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
+
+
+class WebhookCreatedSchema(WebhookEndpointSchema):
+    secret = fields.String(
+        dump_only=True, metadata={"description": "Shown only in this answer; keep it safe."}
+    )
 
 
 class WebhookDeliverySchema(Schema):
@@ -174,9 +184,13 @@ def list_webhooks():
 @bp.route("/webhooks", methods=["POST"])
 @bp.doc(security=BEARER)
 @bp.arguments(WebhookEndpointSchema)
-@bp.response(201, WebhookEndpointSchema)
+@bp.response(201, WebhookCreatedSchema)
 def create_webhook(data: dict[str, Any]):
-    """Register a webhook URL for event types (``"*"``: all); the answer holds its secret."""
+    """Register a webhook URL for event types (``"*"``: all).
+
+    The answer holds its signing secret; it is never shown again (lists show
+    ``secret_hint``).
+    """
     endpoint = webhooks.create_endpoint(api_user("write"), data["url"], data["events"])
     commit()
     return endpoint

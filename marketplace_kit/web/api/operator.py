@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from ...core.access import require
-from ...core.users import accounts
+from ...core.console import service as console
 from ...core.users import verification as vsvc
 from ...core.users.models import SecurityEvent, User
 from ...core.users.service import MAX_ID, get_row
@@ -116,7 +116,7 @@ def decide(data: dict[str, Any], request_id: int):
     require(operator, "operator.review_verification")
     req = vsvc.get_request(request_id)
     try:
-        vsvc.decide(
+        console.decide_verification(
             operator,
             req,
             approve=data["decision"] == "approve",
@@ -142,7 +142,7 @@ def put_roles(data: dict[str, Any], user_id: int):
     if user is None:
         raise NotFound("No such user.")
     try:
-        accounts.set_roles(operator, user, data["roles"], ip=request.remote_addr)
+        console.set_user_roles(operator, user, data["roles"], ip=request.remote_addr)
         commit()
     except ValidationError:
         db.session.rollback()

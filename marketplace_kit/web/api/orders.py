@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -161,6 +161,13 @@ class DisputeDecisionSchema(Schema):
 
 class OrdersQuerySchema(Schema):
     role = fields.String(load_default="customer", validate=validate.OneOf(["customer", "provider"]))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    before = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(1, 2**63 - 1),
+        metadata={"description": "Only orders with a smaller id (from the `next` Link header)."},
+    )
 
 
 def order_payload(order: Order, user: Any) -> dict[str, Any]:
@@ -219,9 +226,18 @@ def create_order(data: dict[str, Any]):
 @bp.arguments(OrdersQuerySchema, location="query")
 @bp.response(200, OrderSchema(many=True))
 def list_orders(query: dict[str, Any]):
-    """My orders, as customer (default) or as provider."""
+    """My orders, as customer (default) or as provider, newest first.
+
+    Pages of ``limit`` orders; when there are more, the ``Link`` header has a
+    ``rel="next"`` URL (the same query with ``before=<id>``).
+    """
     user = api_user("read")
-    return orders_of(user, query["role"])
+    orders, next_before = orders_of(user, query["role"], query["limit"], query["before"])
+    headers = {}
+    if next_before is not None:
+        args = {**request.args.to_dict(), "before": next_before}
+        headers["Link"] = f'<{url_for("api_orders.list_orders", **args)}>; rel="next"'
+    return orders, 200, headers
 
 
 @bp.route("/orders/<int:order_id>", methods=["GET"])
@@ -335,10 +351,11 @@ def _decide(payout_id: int, data: dict[str, Any], approve: bool):
     payout = db.session.get(PayoutRequest, payout_id)
     if payout is None:
         raise NotFound("No such payout.")
-    if approve:
-        payouts.approve_payout(payout, user)
-    else:
-        payouts.reject_payout(payout, user, data["note"])
+    from ...core.console import service as console
+
+    console.decide_payout(
+        user, payout, approve=approve, reason=data["note"], ip=request.remote_addr
+    )
     commit()
     return payout
 
@@ -460,13 +477,13 @@ def delete_fee_override(user_id: int):
 @bp.response(200, PaymentSchema)
 def confirm_payment(payment_id: int):
     """Confirm a bank transfer arrived (``manual`` provider; finance role)."""
-    from ...core.payments.service import confirm_manual_payment
+    from ...core.console import service as console
     from ...events import commit
 
     operator = api_user("write")
     payment = db.session.get(Payment, payment_id)
     if payment is None:
         raise NotFound("No such payment.")
-    confirm_manual_payment(payment, operator)
+    console.confirm_payment(operator, payment, ip=request.remote_addr)
     commit()
     return db.session.get(Payment, payment_id)

@@ -416,8 +416,13 @@ def reset(token: str):
 @bp.get("/account")
 @login_required
 def overview():
+    from ...core.dashboard import dashboard_for
+
     return render_template(
-        "account/overview.html", user=current_user, verification_label=level_label
+        "account/overview.html",
+        user=current_user,
+        verification_label=level_label,
+        dash=dashboard_for(current_user),
     )
 
 

@@ -57,6 +57,7 @@ STATUS_LABELS = {
     "published": _l("Published"),
     "paused": _l("Paused"),
     "closed": _l("Closed"),
+    "hidden": _l("Hidden by moderators"),
 }
 
 
@@ -365,179 +366,6 @@ def mine():
 
 
 # ---------------------------------------------------------------------------
-# moderation
-# ---------------------------------------------------------------------------
-
-
-@bp.get("/moderation")
-@login_required
-def moderation():
-    if not service.is_moderator(_user()):
-        abort(403)
-    return render_template(
-        "listings/moderation.html",
-        listings=service.pending_listings(),
-        action_form=ActionForm(),
-        reject_form=RejectForm(),
-    )
-
-
-@bp.post("/<int:listing_id>/approve")
-@login_required
-def approve(listing_id: int):
-    user = _user()
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    listing = service.get_listing(listing_id, user)
-    try:
-        service.approve_listing(listing, user)
-        commit()
-        flash(_l("Approved and published."), "success")
-    except MarketplaceError as exc:
-        db.session.rollback()
-        if exc.status == 403:
-            raise
-        flash(exc.detail, "error")
-    return redirect(url_for("listings.moderation"))
-
-
-@bp.post("/<int:listing_id>/reject")
-@login_required
-def reject(listing_id: int):
-    user = _user()
-    if not service.is_moderator(user):
-        abort(403)
-    form = RejectForm()
-    listing = service.get_listing(listing_id, user)
-    if form.validate_on_submit():
-        try:
-            service.reject_listing(listing, user, form.reason.data)
-            commit()
-            flash(_l("Rejected; the author sees your reason."), "success")
-            return redirect(url_for("listings.moderation"))
-        except MarketplaceError as exc:
-            db.session.rollback()
-            flash(exc.detail, "error")
-    return render_template(
-        "listings/moderation.html",
-        listings=service.pending_listings(),
-        action_form=ActionForm(),
-        reject_form=form,
-        reject_for=listing.id,
-    ), 422
-
-
-# ---------------------------------------------------------------------------
-# categories (operators)
-# ---------------------------------------------------------------------------
-
-
-class CategoryForm(FlaskForm):
-    slug = StringField(_l("Slug"), validators=[InputRequired(), Length(1, 80)])
-    name_en = StringField(_l("Name (English)"), validators=[Length(max=120)])
-    name_zh_Hans = StringField(_l("Name (Chinese)"), validators=[Length(max=120)])
-    name_ru = StringField(_l("Name (Russian)"), validators=[Length(max=120)])
-    parent = StringField(_l("Parent category slug"), validators=[Length(max=80)])
-    attribute_hints = StringField(_l("Attribute hints (comma separated)"))
-
-
-def _category_kwargs(form: CategoryForm) -> dict[str, Any]:
-    names = {
-        code: getattr(form, f"name_{code}").data or ""
-        for code in ("en", "zh_Hans", "ru")
-        if (getattr(form, f"name_{code}").data or "").strip()
-    }
-    return {
-        "slug": (form.slug.data or "").strip(),
-        "names": names,
-        "parent": (form.parent.data or "").strip() or None,
-        "attribute_hints": [h for h in (form.attribute_hints.data or "").split(",") if h.strip()],
-    }
-
-
-@bp.route("/categories", methods=["GET", "POST"])
-@login_required
-def categories():
-    user = _user()
-    if not can(user, "categories.edit"):
-        abort(403)
-    form = CategoryForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            category_service.create_category(user, **_category_kwargs(form))
-            commit()
-            flash(_l("Category added."), "success")
-            return redirect(url_for("listings.categories"))
-        except ValidationError as exc:
-            db.session.rollback()
-            _category_errors(form, exc.errors)
-    if request.method == "POST":
-        status = 422
-    return render_template(
-        "listings/categories.html",
-        form=form,
-        tree=category_service.flatten(),
-        action_form=ActionForm(),
-    ), status
-
-
-def _category_errors(form: CategoryForm, errors: dict[str, Any]) -> None:
-    for key, msgs in errors.items():
-        field = getattr(form, "name_en" if key == "names" else key, None) or form.slug
-        field.errors = list(field.errors) + [str(m) for m in msgs]
-
-
-@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
-@login_required
-def edit_category(category_id: int):
-    user = _user()
-    if not can(user, "categories.edit"):
-        abort(403)
-    category = category_service.get_category(category_id)
-    form = CategoryForm()
-    status = 200
-    if request.method == "GET":
-        form.slug.data = category.slug
-        for code in ("en", "zh_Hans", "ru"):
-            getattr(form, f"name_{code}").data = (category.names or {}).get(code, "")
-        form.parent.data = category.parent.slug if category.parent else ""
-        form.attribute_hints.data = ", ".join(category.attribute_hints or [])
-    elif form.validate_on_submit():
-        try:
-            category_service.update_category(user, category, **_category_kwargs(form))
-            commit()
-            flash(_l("Category saved."), "success")
-            return redirect(url_for("listings.categories"))
-        except ValidationError as exc:
-            db.session.rollback()
-            _category_errors(form, exc.errors)
-            status = 422
-    else:
-        status = 422
-    return render_template("listings/category_form.html", form=form, category=category), status
-
-
-@bp.post("/categories/<int:category_id>/delete")
-@login_required
-def delete_category(category_id: int):
-    user = _user()
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    category = category_service.get_category(category_id)
-    try:
-        category_service.delete_category(user, category)
-        commit()
-        flash(_l("Category deleted."), "success")
-    except MarketplaceError as exc:
-        db.session.rollback()
-        if exc.status == 403:
-            raise
-        flash(exc.detail, "error")
-    return redirect(url_for("listings.categories"))
-
-
-# ---------------------------------------------------------------------------
 # favourites and saved searches
 # ---------------------------------------------------------------------------
 
@@ -651,15 +479,19 @@ class ImageForm(FlaskForm):
 
 
 @bp.get("/<int:listing_id>/images/<int:image_id>")
+@bp.get("/<int:listing_id>/images/<int:image_id>/thumb", endpoint="thumbnail")
 def image(listing_id: int, image_id: int):
     from ...core.listings import images as image_service
 
     listing = service.get_listing(listing_id, _user())
     img = image_service.get_image(listing, image_id)
-    path = image_service.image_file(img)
+    if request.path.endswith("/thumb"):
+        path, mimetype = image_service.thumbnail_file(img), "image/webp"
+    else:
+        path, mimetype = image_service.image_file(img), img.content_type
     if not path.exists():
         raise NotFound("No such image.")
-    resp = send_file(path, mimetype=img.content_type, max_age=86400)
+    resp = send_file(path, mimetype=mimetype, max_age=86400)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
 

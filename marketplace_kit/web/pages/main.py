@@ -15,7 +15,9 @@ from flask import (
     redirect,
     render_template,
     request,
+    url_for,
 )
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -28,9 +30,37 @@ from ..i18n import LOCALE_COOKIE
 bp = Blueprint("main", __name__)
 
 
+def landing_copy(locale: str) -> dict[str, Any]:
+    """The ``[landing]`` words for ``locale``: its own, then the default locale's, then the site's."""
+    mk = state(current_app)
+    site, copies = mk.settings.site, mk.settings.landing["copy"]
+    chosen: dict[str, Any] = {}
+    for source in (copies.get(locale), copies.get(site["default_locale"])):
+        for key, value in (source or {}).items():
+            if value and not chosen.get(key):
+                chosen[key] = value
+    chosen.setdefault("headline", site["name"])
+    chosen.setdefault("lead", site["tagline"])
+    chosen.setdefault("steps", [])
+    if not chosen.get("cta_url") and mk.settings.users["allow_registration"]:
+        chosen["cta_url"] = url_for("listings.choose_type")
+        chosen.setdefault("cta_label", None)
+    return chosen
+
+
 @bp.get("/")
 def index():
-    return render_template("index.html")
+    from ...core.listings import showcase
+
+    landing = state(current_app).settings.landing
+    featured = showcase.featured(landing["featured"])
+    return render_template(
+        "index.html",
+        copy=landing_copy(str(get_locale() or "en")),
+        featured=featured,
+        recent=showcase.recent(landing["recent"], exclude=[listing.id for listing in featured]),
+        categories=showcase.top_categories() if landing["categories"] else [],
+    )
 
 
 @bp.get("/healthz")

@@ -73,9 +73,10 @@ def _conversation_context(conversation: Conversation, form: MessageForm | None =
     other = conversation.other(user) if participant else None
     return {
         "conversation": conversation,
-        "messages": service.messages_of(conversation),
+        "messages": service.messages_of(conversation, user),
         "body_of": lambda m: service.visible_body(m, masked),
         "masked": masked,
+        "sees_hidden": service.sees_hidden(user),
         "participant": participant,
         "other": other,
         "blocked": other is not None and service.is_blocked(user.id, other.id),
@@ -171,7 +172,7 @@ def attachment(conversation_id: int, message_id: int, index: int):
     message = db.session.get(Message, message_id)
     if message is None or message.conversation_id != conv.id:
         raise NotFound("No such attachment.")
-    meta, data = service.read_attachment(message, index)
+    meta, data = service.read_attachment(message, index, _user())
     response = Response(data, mimetype=meta["content_type"])
     disposition = "inline" if meta["content_type"].startswith("image/") else "attachment"
     response.headers["Content-Disposition"] = f'{disposition}; filename="file-{index}"'

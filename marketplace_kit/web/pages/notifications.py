@@ -12,12 +12,9 @@ from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField, widgets
 from wtforms.validators import InputRequired, Length
 
-from ...core.access import can
 from ...core.notifications import registry as reg
-from ...core.notifications import service, webhooks
-from ...errors import ValidationError
+from ...core.notifications import service
 from ...events import commit
-from ...extensions import db
 
 bp = Blueprint("notifications", __name__)
 
@@ -104,78 +101,4 @@ def preferences():
         events=list(r.events.values()),
         channels=channels,
         form=form,
-    )
-
-
-# -- operator: webhooks ---------------------------------------------------------
-
-
-def _operator() -> Any:
-    user = _user()
-    if not can(user, "webhooks.manage", None):
-        abort(403)
-    return user
-
-
-def _webhook_form() -> WebhookForm:
-    form = WebhookForm()
-    form.events.choices = [(webhooks.ALL_EVENTS, gettext("All events"))] + [
-        (e.key, str(e.label)) for e in reg.registry().events.values()
-    ]
-    return form
-
-
-@bp.route("/operator/webhooks", methods=["GET", "POST"])
-@login_required
-def webhook_list():
-    operator = _operator()
-    form = _webhook_form()
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.validate_on_submit():
-            try:
-                endpoint = webhooks.create_endpoint(
-                    operator, form.url.data.strip(), form.events.data
-                )
-                commit()
-                flash(gettext("Webhook %(id)s was added.", id=endpoint.id))
-                return redirect(url_for(".webhook_list"))
-            except ValidationError as exc:
-                db.session.rollback()
-                for name, msgs in exc.errors.items():
-                    target = getattr(form, name, form.url)
-                    target.errors = list(target.errors) + [str(m) for m in msgs]
-    return (
-        render_template(
-            "notifications/webhooks.html",
-            endpoints=webhooks.endpoints(operator),
-            form=form,
-            action_form=ActionForm(),
-        ),
-        status,
-    )
-
-
-@bp.post("/operator/webhooks/<int:endpoint_id>/delete")
-@login_required
-def webhook_delete(endpoint_id: int):
-    operator = _operator()
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    webhooks.delete_endpoint(operator, endpoint_id)
-    commit()
-    flash(gettext("The webhook was deleted."))
-    return redirect(url_for(".webhook_list"))
-
-
-@bp.get("/operator/webhooks/deliveries")
-@login_required
-def webhook_deliveries():
-    operator = _operator()
-    endpoint_id = request.args.get("webhook", type=int)
-    return render_template(
-        "notifications/deliveries.html",
-        deliveries=webhooks.deliveries(operator, endpoint_id),
-        endpoint_id=endpoint_id,
     )

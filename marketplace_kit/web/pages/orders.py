@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -19,7 +20,6 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from ...core.access import can
 from ...core.ledger import service as ledger
 from ...core.listings.models import Listing
 from ...core.orders import engine
@@ -31,13 +31,13 @@ from ...core.orders.views import (
     visible_order,
 )
 from ...core.payments import payouts
-from ...core.payments.models import PayoutRequest
 from ...core.payments.providers import enabled_providers
 from ...core.payments.service import can_pay_with_provider, payments_of, start_payment
 from ...errors import MarketplaceError, NotFound
 from ...events import commit
 from ...extensions import db
 from ...money import Money
+from ..forms import AmountField
 
 bp = Blueprint("orders", __name__)
 
@@ -48,13 +48,13 @@ class CheckoutForm(FlaskForm):
     )
     start = DateTimeLocalField(_l("Start (UTC)"), validators=[Optional()])
     end = DateTimeLocalField(_l("End (UTC)"), validators=[Optional()])
-    amount = IntegerField(_l("Your offer (in cents)"), validators=[Optional(), NumberRange(min=1)])
+    amount = AmountField(_l("Your offer"), validators=[Optional()])
     message = TextAreaField(_l("Message"), validators=[Optional()])
 
 
 class TransitionForm(FlaskForm):
     expected_version = HiddenField()
-    amount = IntegerField(_l("Amount (in cents)"), validators=[Optional(), NumberRange(min=1)])
+    amount = AmountField(_l("Amount"), validators=[Optional()])
     reason = TextAreaField(_l("What went wrong?"), validators=[Optional()])
     message = TextAreaField(_l("Message"), validators=[Optional()])
 
@@ -69,11 +69,7 @@ class PayForm(FlaskForm):
 
 
 class PayoutForm(FlaskForm):
-    amount = IntegerField(_l("Amount (in cents)"), validators=[InputRequired(), NumberRange(min=1)])
-
-
-class DecisionForm(FlaskForm):
-    note = StringField(_l("Note"), validators=[Optional()])
+    amount = AmountField(_l("Amount"), validators=[InputRequired()])
 
 
 def _user() -> Any:
@@ -95,6 +91,19 @@ def _process_name(listing: Listing) -> str:
     return engine.process_for_listing(listing)
 
 
+@bp.app_context_processor
+def order_helpers() -> dict[str, Any]:
+    """Translated labels of an order's states and transitions, from its process."""
+
+    def state_label(order: Any, state: str | None = None) -> str:
+        return gettext(engine.process_of(order).state_label(state or order.state))
+
+    def transition_label(order: Any, name: str) -> str:
+        return gettext(engine.process_of(order).transition_label(name))
+
+    return {"order_state_label": state_label, "order_transition_label": transition_label}
+
+
 @bp.route("/listings/<int:listing_id>/checkout", methods=["GET", "POST"])
 @login_required
 def checkout(listing_id: int):
@@ -103,6 +112,7 @@ def checkout(listing_id: int):
         raise NotFound("No such listing.")
     process = _process_name(listing)
     form = CheckoutForm()
+    form.amount.currency = listing.currency
     quantity = (
         form.quantity.data if isinstance(form.quantity.data, int) and form.quantity.data > 0 else 1
     )
@@ -116,7 +126,7 @@ def checkout(listing_id: int):
                 value = getattr(form, key).data
                 params[key] = value.replace(tzinfo=UTC).isoformat() if value else None
         if process == "negotiation":
-            params["amount"] = form.amount.data
+            params["amount"] = form.amount.minor
         if form.message.data:
             params["message"] = form.message.data
         try:
@@ -170,10 +180,11 @@ def order_page(order_id: int):
 def take_transition(order_id: int, name: str):
     order = visible_order(order_id, _user())
     form = TransitionForm()
+    form.amount.currency = order.currency
     if form.validate_on_submit():
         params: dict[str, Any] = {}
-        if form.amount.data is not None:
-            params["amount"] = form.amount.data
+        if form.amount.minor is not None:
+            params["amount"] = form.amount.minor
         if form.message.data:
             params["message"] = form.message.data
         if name == "open_dispute":
@@ -253,7 +264,14 @@ def receipt(order_id: int):
 @login_required
 def my_orders():
     role = "provider" if request.args.get("as") == "provider" else "customer"
-    return render_template("orders/list.html", orders=orders_of(_user(), role), role=role)
+    before = request.args.get("before", "")
+    before_id = int(before) if before.isdigit() and 0 < int(before) < 2**63 else None
+    orders, next_before = orders_of(_user(), role, 50, before_id)
+    next_url = None
+    if next_before is not None:
+        args = {"before": next_before, **({"as": role} if role == "provider" else {})}
+        next_url = url_for("orders.my_orders", **args)
+    return render_template("orders/list.html", orders=orders, role=role, next_url=next_url)
 
 
 def _wallet_context(form=None) -> dict[str, Any]:
@@ -293,9 +311,10 @@ def wallet():
 def request_payout():
     form = PayoutForm()
     ctx_currency = _wallet_context()["currency"]
+    form.amount.currency = ctx_currency
     if form.validate_on_submit():
         try:
-            payouts.request_payout(_user(), form.amount.data, ctx_currency)
+            payouts.request_payout(_user(), form.amount.minor, ctx_currency)
             commit()
         except MarketplaceError as exc:
             _apply_errors(form, exc)
@@ -303,33 +322,3 @@ def request_payout():
         flash(_l("Payout requested."), "success")
         return redirect(url_for("orders.wallet"))
     return render_template("orders/wallet.html", **_wallet_context(form)), 422
-
-
-@bp.get("/operator/payouts")
-@login_required
-def pending_payouts():
-    if not can(_user(), "payout.approve"):
-        abort(403)
-    return render_template(
-        "orders/payouts_pending.html", payouts=payouts.pending_payouts(), form=DecisionForm()
-    )
-
-
-@bp.post("/operator/payouts/<int:payout_id>/<decision>")
-@login_required
-def decide_payout(payout_id: int, decision: str):
-    payout = db.session.get(PayoutRequest, payout_id)
-    if payout is None or decision not in ("approve", "reject"):
-        raise NotFound("No such payout.")
-    form = DecisionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        if decision == "approve":
-            payouts.approve_payout(payout, _user())
-        else:
-            payouts.reject_payout(payout, _user(), form.note.data or "")
-        commit()
-    except MarketplaceError as exc:
-        flash(exc.detail, "error")
-    return redirect(url_for("orders.pending_payouts"))

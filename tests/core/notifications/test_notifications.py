@@ -9,6 +9,7 @@ import pytest
 
 from marketplace_kit import hookimpl
 from marketplace_kit.app import state
+from marketplace_kit.builtin.notifications import RETRY_JOB
 from marketplace_kit.core import mail
 from marketplace_kit.core.db import utcnow
 from marketplace_kit.core.notifications import service
@@ -17,6 +18,7 @@ from marketplace_kit.core.notifications.registry import Channel, EventType
 from marketplace_kit.errors import PluginError, ValidationError
 from marketplace_kit.events import commit
 from marketplace_kit.extensions import db
+from marketplace_kit.jobs import run_periodic_now
 
 
 class FlakyChannel:
@@ -124,10 +126,39 @@ def test_a_claimed_delivery_is_never_sent_again(app_factory, user_factory):
         note = service.notify(user, "ping", {"n": 1}, via_outbox=False)
         commit()
         (delivery,) = service.deliveries_of(note)
-        delivery.status = "sending"  # another worker claimed it and died mid-send
+        delivery.status = "sending"  # another worker claimed it and is sending now
+        delivery.next_attempt_at = utcnow() + timedelta(minutes=10)  # its lease
         db.session.commit()
         assert service.deliver_due() == 0
         assert flaky.calls == 0
+
+
+@pytest.mark.parametrize("attempts, outcome", [(1, "sent"), (8, "failed")])
+def test_a_delivery_stuck_in_sending_is_retried_after_the_timeout(
+    app_factory, user_factory, attempts, outcome
+):
+    flaky = FlakyChannel(failures=0)
+    app = app_factory(
+        {"notifications": {"sending_timeout_seconds": 60, "max_attempts": 8}},
+        extra_plugins=[flaky],
+    )
+    with app.app_context():
+        note = service.notify(user_factory(), "ping", {"n": 1}, via_outbox=False)
+        commit()
+        (delivery,) = service.deliveries_of(note)
+        # A worker claimed it (the lease runs 60 s) and died before finishing.
+        delivery.status, delivery.attempts = "sending", attempts
+        delivery.next_attempt_at = utcnow() + timedelta(seconds=60)
+        db.session.commit()
+        assert run_periodic_now(RETRY_JOB) == 0  # the lease is still running
+        row = _reload(delivery.id)
+        row.next_attempt_at = utcnow() - timedelta(seconds=1)  # ... and now it ran out
+        db.session.commit()
+        run_periodic_now(RETRY_JOB)
+        row = _reload(delivery.id)
+        assert row.status == outcome
+        assert flaky.calls == (1 if outcome == "sent" else 0)
+        assert run_periodic_now(RETRY_JOB) == 0 and flaky.calls <= 1
 
 
 def test_deliveries_give_up_after_max_attempts(app_factory, user_factory):

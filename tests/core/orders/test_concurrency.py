@@ -109,3 +109,35 @@ def test_the_naive_read_then_write_purchase_does_oversell(app, user_factory, lis
     buyer = user_factory()
     results = run_parallel(app, naive_buy, [(listing.id, buyer.id)] * BUYERS)
     assert results.count("ok") > STOCK  # oversold: the detector works
+
+
+def book_the_hour(listing_id: int, customer_id: int, start_iso: str, end_iso: str) -> str:
+    from marketplace_kit.core.orders.actions import SlotTaken
+
+    try:
+        engine.place_order(
+            "booking",
+            customer=db.session.get(User, customer_id),
+            listing=db.session.get(Listing, listing_id),
+            params={"start": start_iso, "end": end_iso},
+        )
+        commit()
+    except SlotTaken:
+        return "taken"
+    return "ok"
+
+
+def test_twenty_customers_race_for_one_hour_exactly_one_books_it(
+    app, user_factory, listing_factory
+):
+    from datetime import timedelta
+
+    from marketplace_kit.core.db import utcnow
+
+    listing = listing_factory(price_amount=4000)
+    start = utcnow() + timedelta(days=2)
+    period = (start.isoformat(), (start + timedelta(hours=1)).isoformat())
+    customers = [user_factory() for _ in range(20)]
+    results = run_parallel(app, book_the_hour, [(listing.id, c.id, *period) for c in customers])
+    assert results.count("ok") == 1 and results.count("taken") == 19
+    assert db.session.scalar(sa.select(sa.func.count(Order.id))) == 1

@@ -420,3 +420,42 @@ def test_inquiry_is_a_conversation_only(people, listing_factory):
     ]
     assert chat.customer_total is None
     assert ledger.entries_for_order(chat.id) == []
+
+
+def test_bookings_of_one_listing_cannot_overlap(people, listing_factory, user_factory):
+    from marketplace_kit.core.orders.actions import SlotTaken
+
+    listing = listing_factory(author=people["provider"], price_amount=3000)
+    start = utcnow() + timedelta(days=5)
+
+    def book(hours_from: float, hours: float, customer=None):
+        begin = start + timedelta(hours=hours_from)
+        order = engine.place_order(
+            "booking",
+            customer=customer or user_factory(),
+            listing=listing,
+            params={
+                "start": begin.isoformat(),
+                "end": (begin + timedelta(hours=hours)).isoformat(),
+            },
+        )
+        commit()
+        return order
+
+    first = book(0, 2)
+    with pytest.raises(SlotTaken):
+        book(1, 2)  # overlaps the second hour
+    db.session.rollback()
+    book(2, 1)  # starts when the first ends: fine
+    engine.transition(first, "decline", people["provider"])
+    commit()
+    book(0.5, 1)  # the declined booking freed its slot
+    other = listing_factory(author=people["provider"])
+    engine.place_order(  # another listing is another calendar
+        "booking",
+        customer=people["customer"],
+        listing=other,
+        params={"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()},
+    )
+    commit()
+    assert db.session.query(Order).filter(Order.listing_id == listing.id).count() == 3

@@ -1,0 +1,295 @@
+"""The baseline for ``site_rps.py``: a bare Flask app with the same SQL as the pages.
+
+It serves ``/listings/`` (browse and ``?q=`` search) and ``/listings/<id>``
+with the statements marketplace-kit's search and listing pages send to the
+database (same SQL text, same parameters, same number of round trips: hits,
+authors, categories, images, the two facet counts and the category list; for
+a listing: the listing, its images, category and author), through a plain
+SQLAlchemy engine, and renders a minimal Jinja template. No ORM, no
+sessions, no CSRF, no i18n, no hooks, no base layout: what is left of a page
+once the framework is taken away. The only import from marketplace-kit is
+the pure helper that turns a search box into an FTS5 / tsquery expression,
+so both apps send the same query text.
+
+Run under gunicorn by ``site_rps.py``:
+
+    BARE_DATABASE_URL=sqlite:////tmp/mk-bench.sqlite3 \
+        gunicorn -w 2 --chdir benchmarks 'site_bare:create_app()'
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, abort, render_template, request
+from jinja2 import DictLoader
+
+from marketplace_kit.core.listings.documents import fts5_query, query_terms, tsquery
+
+PAGE_SIZE = 24
+RANK_WINDOW = 1000
+
+LISTING_COLS = (
+    "listings.id, listings.author_id, listings.listing_type, listings.title, "
+    "listings.description, listings.price_amount, listings.currency, listings.pricing_unit, "
+    "listings.quantity, listings.status, listings.public_data, listings.protected_data, "
+    "listings.private_data, listings.category_id, listings.address, listings.latitude, "
+    "listings.longitude, listings.published_at, listings.moderation_note, "
+    "listings.created_at, listings.updated_at"
+)
+USER_COLS = (
+    "users.id, users.email, users.display_name, users.password_hash, users.account_type, "
+    "users.roles, users.locale, users.is_active_account, users.email_confirmed_at, "
+    "users.password_changed_at, users.last_login_at, users.failed_logins, users.locked_until, "
+    "users.deleted_at, users.verification_level, users.bio, users.avatar_key, "
+    "users.company_name, users.registration_number, users.industry, users.contact_phone, "
+    "users.address, users.service_area, users.extended_data, users.created_at, users.updated_at"
+)
+CATEGORY_COLS = (
+    "categories.id, categories.slug, categories.parent_id, categories.names, "
+    "categories.attribute_hints, categories.position, categories.created_at, "
+    "categories.updated_at"
+)
+IMAGE_COLS = (
+    "listing_images.listing_id, listing_images.id, listing_images.position, "
+    "listing_images.path, listing_images.content_type, listing_images.size, "
+    "listing_images.created_at, listing_images.updated_at"
+)
+
+TEMPLATES = {
+    "search.html": """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Browse listings</title></head><body>
+<h1>Browse listings</h1>
+<form method="get"><input type="search" name="q" value="{{ q }}"><button>Search</button></form>
+<nav><ul>
+{% for slug, name, count in category_facets %}<li><a href="?q={{ q|urlencode }}&amp;category={{ slug }}">{{ name }}</a> ({{ count }})</li>
+{% endfor %}</ul><ul>
+{% for name, count in type_facets %}<li><a href="?q={{ q|urlencode }}&amp;type={{ name }}">{{ name }}</a> ({{ count }})</li>
+{% endfor %}</ul></nav>
+{% for l in hits %}<article>
+{% if l.image_id %}<img src="/listings/{{ l.id }}/images/{{ l.image_id }}/thumb" alt="">{% endif %}
+<h3><a href="/listings/{{ l.id }}">{{ l.title }}</a></h3>
+<p>{{ "%.2f"|format(l.price_amount / 100) }} {{ l.currency }} <small>{{ l.pricing_unit }}</small></p>
+<p>{{ l.listing_type }}{% if l.category %} · {{ l.category }}{% endif %} · {{ l.author }}</p>
+</article>
+{% else %}<p>No listings match your search.</p>{% endfor %}
+{% if more %}<p><a rel="next" href="?q={{ q|urlencode }}&amp;page=2">More results</a></p>{% endif %}
+</body></html>
+""",
+    "detail.html": """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ l.title }}</title>
+<meta name="description" content="{{ l.description|truncate(160) }}"></head><body>
+<h1>{{ l.title }}</h1>
+<p>{{ "%.2f"|format(l.price_amount / 100) }} {{ l.currency }} <small>{{ l.pricing_unit }}</small></p>
+<p>{{ l.listing_type }}{% if category %} · <a href="/listings/?category={{ category.slug }}">{{ category.name }}</a>{% endif %}</p>
+<p>Offered by <a href="/users/{{ l.author_id }}">{{ author }}</a></p>
+{% for img in images %}<img src="/listings/{{ l.id }}/images/{{ img.id }}" alt="">{% endfor %}
+<div>{{ l.description }}</div>
+</body></html>
+""",
+}
+
+
+def _in(name: str, values: list[Any]) -> tuple[str, dict[str, Any]]:
+    """``name IN (:p0, :p1, ...)`` and its parameters (SQLAlchemy's own expanding form)."""
+    params = {f"p{i}": v for i, v in enumerate(values)}
+    marks = ", ".join(f":p{i}" for i in range(len(values))) or "NULL"
+    return f"{name} IN ({marks})", params
+
+
+def _name(names: Any) -> str:
+    if isinstance(names, str):
+        import json
+
+        names = json.loads(names)
+    return (names or {}).get("en") or next(iter((names or {}).values()), "")
+
+
+def create_app(url: str | None = None) -> Flask:
+    url = url or os.environ["BARE_DATABASE_URL"]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    engine = sa.create_engine(url)
+    pg = engine.dialect.name == "postgresql"
+    app = Flask(__name__)
+    app.jinja_loader = DictLoader(TEMPLATES)  # type: ignore[assignment]
+
+    def match_sql(terms: list[list[str]]) -> tuple[str, dict[str, Any]]:
+        if pg:
+            return (
+                "listings.search_vector @@ to_tsquery('simple'::regconfig, :tsq)",
+                {"tsq": tsquery(terms)},
+            )
+        return (
+            "listings.id IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH :fts)",
+            {"fts": fts5_query(terms)},
+        )
+
+    @app.get("/listings/")
+    def search():
+        q = (request.args.get("q") or "")[:200]
+        terms = query_terms(q)
+        with engine.connect() as conn:
+            if terms and pg:
+                tsq = tsquery(terms)
+                rows = conn.execute(
+                    sa.text(
+                        f"SELECT {LISTING_COLS} FROM listings JOIN (SELECT listings.id AS id "
+                        "FROM listings WHERE listings.status = :status AND "
+                        "listings.search_vector @@ to_tsquery('simple'::regconfig, :tsq) "
+                        "ORDER BY listings.id DESC LIMIT :window) AS w ON w.id = listings.id "
+                        "ORDER BY ts_rank(listings.search_vector, "
+                        "to_tsquery('simple'::regconfig, :tsq)) DESC, listings.id DESC "
+                        "LIMIT :limit OFFSET 0"
+                    ),
+                    {
+                        "status": "published",
+                        "tsq": tsq,
+                        "window": RANK_WINDOW,
+                        "limit": PAGE_SIZE + 1,
+                    },
+                ).all()
+            elif terms:
+                rows = conn.execute(
+                    sa.text(
+                        f"SELECT {LISTING_COLS} FROM listings JOIN (SELECT listings.id AS id, "
+                        "bm25(listings_fts) AS score FROM listings_fts JOIN listings ON "
+                        "listings.id = listings_fts.rowid WHERE listings_fts MATCH :fts AND "
+                        "listings.status = :status ORDER BY listings_fts.rowid DESC "
+                        "LIMIT :window OFFSET 0) AS w ON w.id = listings.id "
+                        "ORDER BY w.score ASC, listings.id DESC LIMIT :limit OFFSET 0"
+                    ),
+                    {
+                        "status": "published",
+                        "fts": fts5_query(terms),
+                        "window": RANK_WINDOW,
+                        "limit": PAGE_SIZE + 1,
+                    },
+                ).all()
+            else:
+                rows = conn.execute(
+                    sa.text(
+                        f"SELECT {LISTING_COLS} FROM listings WHERE listings.status = "
+                        ":status ORDER BY listings.id DESC LIMIT :limit OFFSET 0"
+                    ),
+                    {"status": "published", "limit": PAGE_SIZE + 1},
+                ).all()
+            more = len(rows) > PAGE_SIZE
+            rows = rows[:PAGE_SIZE]
+            authors: dict[int, str] = {}
+            categories: dict[int, str] = {}
+            images: dict[int, int] = {}
+            if rows:
+                cond, params = _in("users.id", sorted({r.author_id for r in rows}))
+                for u in conn.execute(
+                    sa.text(f"SELECT {USER_COLS} FROM users WHERE {cond}"), params
+                ):
+                    authors[u.id] = u.display_name
+                cat_ids = sorted({r.category_id for r in rows if r.category_id is not None})
+                if cat_ids:
+                    cond, params = _in("categories.id", cat_ids)
+                    for c in conn.execute(
+                        sa.text(f"SELECT {CATEGORY_COLS} FROM categories WHERE {cond}"), params
+                    ):
+                        categories[c.id] = _name(c.names)
+                cond, params = _in("listing_images.listing_id", [r.id for r in rows])
+                for img in conn.execute(
+                    sa.text(
+                        f"SELECT {IMAGE_COLS} FROM listing_images WHERE {cond} "
+                        "ORDER BY listing_images.position"
+                    ),
+                    params,
+                ):
+                    images.setdefault(img.listing_id, img.id)
+            where, params = "listings.status = :status", {"status": "published"}
+            if terms:
+                extra, match_params = match_sql(terms)
+                params.update(match_params)
+                where += " AND " + extra
+            ids = f"(SELECT listings.id AS id FROM listings WHERE {where}) AS ids"
+            by_type = conn.execute(
+                sa.text(
+                    "SELECT listings.listing_type, count(*) AS n FROM listings JOIN "
+                    f"{ids} ON ids.id = listings.id GROUP BY listings.listing_type"
+                ),
+                params,
+            ).all()
+            by_cat = conn.execute(
+                sa.text(
+                    "SELECT listings.category_id, count(*) AS n FROM listings JOIN "
+                    f"{ids} ON ids.id = listings.id WHERE listings.category_id IS NOT NULL "
+                    "GROUP BY listings.category_id"
+                ),
+                params,
+            ).all()
+            tree = conn.execute(
+                sa.text(
+                    f"SELECT {CATEGORY_COLS} FROM categories "
+                    "ORDER BY categories.position, categories.id"
+                )
+            ).all()
+        cats = {c.id: c for c in tree}
+        rolled: dict[int, int] = {}
+        for cat_id, n in by_cat:
+            node = cats.get(cat_id)
+            while node is not None:
+                rolled[node.id] = rolled.get(node.id, 0) + n
+                node = cats.get(node.parent_id) if node.parent_id else None
+        hits = [
+            {
+                **r._mapping,
+                "author": authors.get(r.author_id, ""),
+                "category": categories.get(r.category_id),
+                "image_id": images.get(r.id),
+            }
+            for r in rows
+        ]
+        return render_template(
+            "search.html",
+            q=q,
+            hits=hits,
+            more=more,
+            type_facets=sorted(by_type),
+            category_facets=[
+                (c.slug, _name(c.names), rolled[c.id]) for c in tree if c.id in rolled
+            ],
+        )
+
+    @app.get("/listings/<int:listing_id>")
+    def detail(listing_id: int):
+        with engine.connect() as conn:
+            listing = conn.execute(
+                sa.text(f"SELECT {LISTING_COLS} FROM listings WHERE listings.id = :id"),
+                {"id": listing_id},
+            ).first()
+            if listing is None or listing.status != "published":
+                abort(404)
+            images = conn.execute(
+                sa.text(
+                    f"SELECT {IMAGE_COLS} FROM listing_images WHERE :id = "
+                    "listing_images.listing_id ORDER BY listing_images.position"
+                ),
+                {"id": listing_id},
+            ).all()
+            category = None
+            if listing.category_id is not None:
+                c = conn.execute(
+                    sa.text(f"SELECT {CATEGORY_COLS} FROM categories WHERE categories.id = :id"),
+                    {"id": listing.category_id},
+                ).first()
+                category = {"slug": c.slug, "name": _name(c.names)} if c else None
+            author = conn.execute(
+                sa.text(f"SELECT {USER_COLS} FROM users WHERE users.id = :id"),
+                {"id": listing.author_id},
+            ).first()
+        return render_template(
+            "detail.html",
+            l=listing,
+            images=images,
+            category=category,
+            author=author.display_name if author else "",
+        )
+
+    return app

@@ -1,0 +1,62 @@
+"""What the home page shows: featured and recent listings, top categories with counts.
+
+Each function runs a fixed number of queries whatever the number of listings
+(cards load their images, category and author in one query each).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import func, select
+
+from ...extensions import db
+from . import categories as category_service
+from .models import Category, Listing
+from .search import card_loads
+
+
+def featured(ids: list[int]) -> list[Listing]:
+    """The published listings among ``ids``, in that order."""
+    if not ids:
+        return []
+    found = {
+        listing.id: listing
+        for listing in db.session.scalars(
+            select(Listing)
+            .where(Listing.id.in_(ids), Listing.status == "published")
+            .options(*card_loads())
+        )
+    }
+    return [found[i] for i in dict.fromkeys(ids) if i in found]
+
+
+def recent(limit: int, exclude: list[int] | tuple[int, ...] = ()) -> list[Listing]:
+    """The newest published listings, leaving out ``exclude``."""
+    if limit <= 0:
+        return []
+    stmt = select(Listing).where(Listing.status == "published")
+    if exclude:
+        stmt = stmt.where(Listing.id.not_in(list(exclude)))
+    stmt = stmt.order_by(Listing.created_at.desc(), Listing.id.desc()).limit(limit)
+    return list(db.session.scalars(stmt.options(*card_loads())))
+
+
+def top_categories() -> list[tuple[Category, int]]:
+    """Top-level categories with the number of published listings in each subtree."""
+    roots = category_service.tree()
+    if not roots:
+        return []
+    direct: dict[int | None, int] = defaultdict(int)
+    rows = db.session.execute(
+        select(Listing.category_id, func.count(Listing.id))
+        .where(Listing.status == "published")
+        .group_by(Listing.category_id)
+    )
+    for category_id, count in rows:
+        direct[category_id] = count
+
+    def subtree(node: category_service.Node) -> int:
+        return direct[node.category.id] + sum(subtree(child) for child in node.children)
+
+    return [(node.category, subtree(node)) for node in roots]

@@ -1,0 +1,68 @@
+"""Small helpers shared by the console's modules."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask import Response, abort, request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from ...core.users.service import MAX_ID
+from ...errors import MarketplaceError
+
+
+class CsrfForm(FlaskForm):
+    """An empty form: only its CSRF token is checked."""
+
+
+def me() -> Any:
+    return current_user._get_current_object()
+
+
+def check_csrf() -> None:
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+
+
+def ip() -> str | None:
+    return request.remote_addr
+
+
+def errors_of(exc: MarketplaceError) -> dict[str, list[str]]:
+    """Field errors of ``exc``, or its detail under ``_`` (shown above the form)."""
+    if exc.errors:
+        return {
+            k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in exc.errors.items()
+        }
+    return {"_": [exc.detail]}
+
+
+def id_arg(name: str) -> int | None:
+    """A positive id from the query string; anything else is ``None``."""
+    value = request.args.get(name, "").strip()
+    return int(value) if value.isdigit() and 0 < int(value) <= MAX_ID else None
+
+
+def form_id(name: str) -> int | None:
+    value = (request.form.get(name) or "").strip()
+    return int(value) if value.isdigit() and 0 < int(value) <= MAX_ID else None
+
+
+def date_arg(name: str, *, end: bool = False) -> datetime | None:
+    """A ``YYYY-MM-DD`` query parameter as UTC midnight (``end``: the next midnight)."""
+    value = request.args.get(name, "").strip()
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    moment = datetime.combine(day, time(), tzinfo=UTC)
+    return moment + timedelta(days=1) if end else moment
+
+
+def csv_response(text: str, filename: str) -> Response:
+    resp = Response(text, mimetype="text/csv")
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
