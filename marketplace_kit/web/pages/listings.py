@@ -4,6 +4,7 @@ moderation, categories, favourites and saved searches."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -169,8 +170,16 @@ def search():
     if result is not None and result.next_cursor:
         next_url = url_for("listings.search", **{**args, "cursor": result.next_cursor})
     currency = _currency()
+    base = url_for("listings.search")
+
+    def refine(**changes: str) -> str:
+        """This search with some arguments changed and the cursor dropped (facet links)."""
+        merged = {k: v for k, v in {**args, **changes}.items() if v and k != "cursor"}
+        return f"{base}?{urlencode(merged)}" if merged else base
+
     return render_template(
         "listings/search.html",
+        refine=refine,
         result=result,
         query=query,
         args=args,
@@ -221,8 +230,9 @@ def detail(listing_id: int):
         can_edit=user is not None and can(user, "listing.edit", listing),
         can_moderate=service.is_moderator(user),
         favourite=is_favourite(user, listing) if user else False,
-        action_form=ActionForm(),
-        reject_form=RejectForm(),
+        # anonymous visitors get no POST buttons here, so no CSRF token (and no session cookie)
+        action_form=ActionForm() if user is not None else None,
+        reject_form=RejectForm() if service.is_moderator(user) else None,
     )
 
 
