@@ -18,6 +18,7 @@ screenshots show the first screen, not the whole page, so they stay small.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import sys
@@ -25,8 +26,6 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-
-import logging
 
 from werkzeug.serving import make_server
 
