@@ -104,7 +104,7 @@ def order_conversation(order: Any) -> dict[str, Any] | None:
 @bp.get("/messages")
 @login_required
 def inbox():
-    rows = service.conversations_of(_user())
+    rows = service.inbox_of(_user())
     return render_template("messaging/inbox.html", rows=rows, user=_user())
 
 
