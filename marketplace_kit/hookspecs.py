@@ -21,9 +21,12 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from datetime import datetime
+
     import click
     from flask import Blueprint, Flask, Request
     from marshmallow import Schema
+    from sqlalchemy import ColumnElement
 
     from .core.ledger.kinds import AccountKind
     from .core.listings.models import Listing
@@ -286,6 +289,22 @@ def mk_search_listings(query: SearchQuery) -> SearchResult | None:
     the search to the next implementation. The core's default (trylast) uses
     the database's full-text engine. An implementation must return published
     listings only and must never match on protected or private data.
+    """
+
+
+@hookspec
+def mk_listing_availability(
+    listing_type: ListingType, start: datetime, end: datetime
+) -> ColumnElement[bool] | None:
+    """Say which listings of ``listing_type`` are free for the whole period [start, end).
+
+    Return a SQLAlchemy condition on ``listings`` (correlated subqueries are
+    fine), or ``None`` when the plugin knows nothing about this type's
+    availability. ``start`` and ``end`` are aware UTC datetimes. The conditions
+    of every answering plugin must all hold; a type nobody answers for is not
+    bookable by period and drops out of searches with ``available_start/end``.
+    The core answers for types whose process uses the ``reserve_slot`` action
+    (free while fewer than ``capacity`` slot-holding orders overlap).
     """
 
 

@@ -15,6 +15,7 @@ import binascii
 import json
 import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -53,6 +54,8 @@ MAX_LIMIT = 100
 MAX_PRICE = 10**15
 MAX_INT = 2**63 - 1  # BIGINT (prices)
 MAX_ID = 2**31 - 1  # INTEGER (ids, integer attributes)
+#: Longest period an availability search may ask about.
+MAX_AVAILABILITY_SPAN = timedelta(days=90)
 
 
 @dataclass
@@ -66,6 +69,9 @@ class SearchQuery:
     lng: float | None = None
     radius_km: float | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: free for the whole period [available_start, available_end) (bookable types only)
+    available_start: datetime | None = None
+    available_end: datetime | None = None
     author_id: int | None = None
     sort: str | None = None
     cursor: str | None = None
@@ -138,6 +144,7 @@ def validate_query(query: SearchQuery) -> None:
         errors["radius_km"] = ["Give lat and lng with a radius."]
     if query.sort == "distance" and query.lat is None:
         errors["sort"] = ["Sorting by distance needs lat and lng."]
+    _validate_period(query, errors)
     if query.listing_type and query.listing_type not in listing_types():
         errors["listing_type"] = ["Unknown listing type."]
     filterable = filterable_attributes(query.listing_type)
@@ -146,6 +153,23 @@ def validate_query(query: SearchQuery) -> None:
             errors.setdefault("attributes", []).append(f"{key!r} cannot be filtered on.")
     if errors:
         raise ValidationError("The search parameters are invalid.", errors=errors)
+
+
+def _validate_period(query: SearchQuery, errors: dict[str, list[str]]) -> None:
+    start, end = query.available_start, query.available_end
+    if start is None and end is None:
+        return
+    if start is None or end is None:
+        errors["available_start"] = ["Give both the start and the end of the period."]
+        return
+    # naive datetimes are UTC; aware ones are converted to UTC
+    start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
+    end = end.replace(tzinfo=UTC) if end.tzinfo is None else end.astimezone(UTC)
+    if end <= start:
+        errors["available_end"] = ["The end must be after the start."]
+    elif end - start > MAX_AVAILABILITY_SPAN:
+        errors["available_end"] = [f"At most {MAX_AVAILABILITY_SPAN.days} days after the start."]
+    query.available_start, query.available_end = start, end
 
 
 def filterable_attributes(listing_type: str | None) -> dict[str, Any]:
@@ -261,6 +285,10 @@ def conditions(
     fields_ = filterable_attributes(query.listing_type)
     for key, value in query.attributes.items():
         conds.append(_attribute_condition(key, value, fields_[key]))
+    if query.available_start is not None and query.available_end is not None:
+        from ..orders.availability import availability_condition
+
+        conds.append(availability_condition(query.available_start, query.available_end))
     return conds
 
 

@@ -79,6 +79,13 @@ class SearchArgs(Schema):
     lat = fields.Float(validate=validate.Range(-90, 90))
     lng = fields.Float(validate=validate.Range(-180, 180))
     radius_km = fields.Float()
+    available_start = fields.DateTime(
+        metadata={
+            "description": "With available_end: only listings free for the whole period "
+            "(bookable types; ISO 8601, UTC when no offset is given)."
+        }
+    )
+    available_end = fields.DateTime()
     sort = fields.String(validate=validate.OneOf(SORTS))
     cursor = fields.String(validate=validate.Length(max=500))
     limit = fields.Integer(load_default=24, validate=validate.Range(1, MAX_LIMIT))
@@ -164,6 +171,8 @@ def _query(args: dict[str, Any]) -> SearchQuery:
         lat=args.get("lat"),
         lng=args.get("lng"),
         radius_km=args.get("radius_km"),
+        available_start=args.get("available_start"),
+        available_end=args.get("available_end"),
         sort=args.get("sort"),
         cursor=args.get("cursor"),
         limit=args["limit"],

@@ -3,6 +3,7 @@ moderation, categories, favourites and saved searches."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,9 +31,11 @@ from ...core.listings import categories as category_service
 from ...core.listings import service
 from ...core.listings.search import SORTS, SearchQuery, filterable_attributes, search_listings
 from ...core.listings.types import get_listing_type, listing_types
+from ...core.orders.availability import bookable_types
 from ...errors import MarketplaceError, NotFound, ValidationError
 from ...events import commit
 from ...extensions import db
+from ..i18n import local_to_utc
 from .listing_forms import (
     apply_errors,
     attribute_names,
@@ -105,6 +108,25 @@ def _float(name: str, errors: dict[str, list[str]]) -> float | None:
     return value
 
 
+#: search query field -> its name in the search form
+FORM_NAMES = {"available_start": "available_from", "available_end": "available_to"}
+
+
+def _local_datetime(name: str, errors: dict[str, list[str]]) -> datetime | None:
+    """A ``datetime-local`` argument, in the site's time zone, as aware UTC."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        errors[name] = [str(_l("Enter a date and time such as 2026-05-01T09:00."))]
+        return None
+    if value.tzinfo is not None:
+        return value
+    return local_to_utc(value)
+
+
 def query_from_args() -> tuple[SearchQuery, dict[str, list[str]]]:
     errors: dict[str, list[str]] = {}
     currency = _currency()
@@ -129,7 +151,14 @@ def query_from_args() -> tuple[SearchQuery, dict[str, list[str]]]:
     sort = request.args.get("sort") or None
     if sort not in (None, *SORTS):
         sort = None
+    available_start = _local_datetime("available_from", errors)
+    available_end = _local_datetime("available_to", errors)
+    if (available_start is None) != (available_end is None) and not errors.get("available_to"):
+        errors["available_to"] = [str(_l("Give both the start and the end of the period."))]
+        available_start = available_end = None
     query = SearchQuery(
+        available_start=available_start,
+        available_end=available_end,
         q=(request.args.get("q") or "")[:200] or None,
         category=request.args.get("category") or None,
         listing_type=listing_type,
@@ -156,7 +185,7 @@ def search():
     except ValidationError as exc:
         errors.update(
             {
-                k: [str(m) for m in v] if isinstance(v, list) else [str(v)]
+                FORM_NAMES.get(k, k): [str(m) for m in v] if isinstance(v, list) else [str(v)]
                 for k, v in exc.errors.items()
             }
         )
@@ -188,6 +217,7 @@ def search():
         tree=category_service.flatten(),
         types=listing_types(),
         filterable=filterable_attributes(query.listing_type),
+        bookable=bookable_types(),
         sort_labels=SORT_LABELS,
         price_min_str=minor_to_str(query.min_price, currency),
         price_max_str=minor_to_str(query.max_price, currency),
