@@ -16,6 +16,7 @@ from .notifications.models import (
 )
 from .orders.models import FeeOverride, Order, OrderEvent, OrderLine, OrderTimer, OutboxMessage
 from .payments.models import IdempotencyKey, Payment, PayoutRequest, WebhookEvent
+from .trust.models import Reputation, Review
 from .users.models import ApiToken, Invitation, SecurityEvent, User, VerificationRequest
 
 __all__ = [
@@ -49,6 +50,8 @@ __all__ = [
     "Posting",
     "QueueAssignment",
     "Report",
+    "Reputation",
+    "Review",
     "SavedSearch",
     "SecurityEvent",
     "User",

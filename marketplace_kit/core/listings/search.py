@@ -43,7 +43,7 @@ from .documents import fts5_query, query_terms, tsquery
 from .models import Listing
 from .types import listing_types
 
-SORTS = ("relevance", "newest", "price_asc", "price_desc", "distance")
+SORTS = ("relevance", "newest", "price_asc", "price_desc", "distance", "rating")
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = 111.045
 MAX_RADIUS_KM = 1000.0
@@ -65,6 +65,8 @@ class SearchQuery:
     listing_type: str | None = None
     min_price: int | None = None
     max_price: int | None = None
+    #: Only listings whose provider's rating (``listings.provider_rating``) is at least this.
+    min_rating: float | None = None
     lat: float | None = None
     lng: float | None = None
     radius_km: float | None = None
@@ -131,6 +133,12 @@ def validate_query(query: SearchQuery) -> None:
             isinstance(value, bool) or not isinstance(value, int) or value < 0
         ):
             errors[name] = ["A whole number of minor units, 0 or more."]
+    if query.min_rating is not None and (
+        isinstance(query.min_rating, bool)
+        or not isinstance(query.min_rating, int | float)
+        or not 1 <= query.min_rating <= 5
+    ):
+        errors["min_rating"] = ["Between 1 and 5."]
     if (query.lat is None) != (query.lng is None):
         errors["lat"] = ["Give both lat and lng."]
     if query.lat is not None:
@@ -270,6 +278,8 @@ def conditions(
         conds.append(Listing.price_amount >= query.min_price)
     if query.max_price is not None:
         conds.append(Listing.price_amount <= query.max_price)
+    if query.min_rating is not None:
+        conds.append(Listing.provider_rating >= float(query.min_rating))
     if query.author_id is not None:
         conds.append(Listing.author_id == query.author_id)
     if query.lat is not None and query.radius_km is not None:
@@ -400,6 +410,22 @@ def default_search(query: SearchQuery) -> SearchResult:
                         tuple_(Listing.price_amount, Listing.id)
                         < tuple_(_int(cursor, "p"), _int(cursor, "id"))
                     )
+        elif query.sort == "rating":
+            # Unrated providers last: they sort as rating 0.
+            rating = func.coalesce(Listing.provider_rating, 0.0)
+            order = [rating.desc(), Listing.id.desc()]
+            if cursor:
+                r = cursor.get("r")
+                if (
+                    isinstance(r, bool)
+                    or not isinstance(r, int | float)
+                    or not math.isfinite(r)
+                    or not 0 <= r <= 5
+                ):
+                    raise ValidationError(errors={"cursor": ["Invalid cursor."]})
+                stmt = stmt.where(
+                    or_(rating < r, and_(rating == r, Listing.id < _int(cursor, "id")))
+                )
         else:  # distance
             assert dist is not None
             order = [dist.asc(), Listing.id.asc()]
@@ -425,6 +451,8 @@ def default_search(query: SearchQuery) -> SearchResult:
                 data["p"] = last[0].price_amount
             if query.sort == "distance":
                 data["d"] = last[1]
+            if query.sort == "rating":
+                data["r"] = last[0].provider_rating or 0.0
             next_cursor = encode_cursor(data)
     hits = [
         SearchHit(row[0], float(row[1]) if distance is not None and row[1] is not None else None)

@@ -72,6 +72,8 @@ PURCHASE: dict[str, Any] = {
         "cancelled",
         "refunded",
     ],
+    "success_states": ["completed"],
+    "cancelled_states": ["cancelled", "refunded"],
     "transitions": [
         {
             "name": "place",
@@ -245,6 +247,8 @@ BOOKING: dict[str, Any] = {
     "version": 1,
     "description": "Request, provider accepts or declines (or it expires), pay, completed at the end.",
     "states": ["requested", "accepted", "declined", "expired", "paid", "cancelled", "completed"],
+    "success_states": ["completed"],
+    "cancelled_states": ["cancelled"],
     "transitions": [
         {
             "name": "request",

@@ -54,7 +54,10 @@ SORT_LABELS = {
     "price_asc": _l("Price: low to high"),
     "price_desc": _l("Price: high to low"),
     "distance": _l("Distance"),
+    "rating": _l("Provider rating"),
 }
+#: The search page's "minimum rating" choices (stars).
+MIN_RATINGS = ("4.5", "4", "3.5", "3")
 STATUS_LABELS = {
     "draft": _l("Draft"),
     "pending": _l("Waiting for approval"),
@@ -146,6 +149,10 @@ def query_from_args() -> tuple[SearchQuery, dict[str, list[str]]]:
             attributes[key[5:]] = value
     lat, lng = _float("lat", errors), _float("lng", errors)
     radius = _float("radius_km", errors)
+    min_rating = _float("min_rating", errors)
+    if min_rating is not None and not 1 <= min_rating <= 5:
+        errors["min_rating"] = [str(_l("Between 1 and 5 stars."))]
+        min_rating = None
     if radius is not None and lat is None:
         radius = None
     sort = request.args.get("sort") or None
@@ -164,6 +171,7 @@ def query_from_args() -> tuple[SearchQuery, dict[str, list[str]]]:
         listing_type=listing_type,
         min_price=None if min_price in (None, -1) else min_price,
         max_price=None if max_price in (None, -1) else max_price,
+        min_rating=min_rating,
         lat=lat,
         lng=lng,
         radius_km=radius,
@@ -219,6 +227,7 @@ def search():
         filterable=filterable_attributes(query.listing_type),
         bookable=bookable_types(),
         sort_labels=SORT_LABELS,
+        min_ratings=MIN_RATINGS,
         price_min_str=minor_to_str(query.min_price, currency),
         price_max_str=minor_to_str(query.max_price, currency),
         can_save=_user() is not None,
@@ -459,6 +468,7 @@ def saved_searches():
                 "listing_type": query.listing_type,
                 "min_price": query.min_price,
                 "max_price": query.max_price,
+                "min_rating": query.min_rating,
                 "lat": query.lat,
                 "lng": query.lng,
                 "radius_km": query.radius_km,
