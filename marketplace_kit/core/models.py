@@ -16,6 +16,14 @@ from .notifications.models import (
 )
 from .orders.models import FeeOverride, Order, OrderEvent, OrderLine, OrderTimer, OutboxMessage
 from .payments.models import IdempotencyKey, Payment, PayoutRequest, WebhookEvent
+from .stats.models import (
+    ListingViewDay,
+    StatsDaily,
+    StatsDailyCategory,
+    StatsDailyProvider,
+    StatsDailySite,
+    StatsRollupState,
+)
 from .users.models import ApiToken, Invitation, SecurityEvent, User, VerificationRequest
 
 __all__ = [
@@ -33,6 +41,7 @@ __all__ = [
     "LedgerAccount",
     "Listing",
     "ListingImage",
+    "ListingViewDay",
     "Message",
     "ModerationDecision",
     "Notification",
@@ -51,6 +60,11 @@ __all__ = [
     "Report",
     "SavedSearch",
     "SecurityEvent",
+    "StatsDaily",
+    "StatsDailyCategory",
+    "StatsDailyProvider",
+    "StatsDailySite",
+    "StatsRollupState",
     "User",
     "UserBlock",
     "VerificationRequest",
