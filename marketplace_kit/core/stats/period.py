@@ -99,7 +99,7 @@ def next_bucket(day: date, granularity: str) -> date:
 
 
 def parse_period(args: Mapping[str, str], today: date) -> tuple[Period, dict[str, list[str]]]:
-    """The period asked for in ``args`` (``preset`` or ``from``/``to``, ``granularity``).
+    """The period asked for in ``args``: ``preset``, else ``from``/``to``; and ``granularity``.
 
     Returns the period and field errors; with errors, the period is the default one.
     """
@@ -111,7 +111,7 @@ def parse_period(args: Mapping[str, str], today: date) -> tuple[Period, dict[str
     raw_from = (args.get("from") or "").strip()
     raw_to = (args.get("to") or "").strip()
     preset = (args.get("preset") or "").strip()
-    if raw_from or raw_to:
+    if not preset and (raw_from or raw_to):
         start = end = None
         try:
             start = date.fromisoformat(raw_from)
