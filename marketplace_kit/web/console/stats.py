@@ -217,7 +217,7 @@ def _charts(d: service.Dashboard) -> dict[str, Any]:
                 ],
             ),
         ],
-        lambda v: format_decimal(int(v)),
+        lambda v: format_decimal(v),
     )
     out["users"] = charts.bar_chart(
         _("New and active users per %(unit)s", unit=GRANULARITY_LABELS[p.granularity].lower()),
@@ -227,7 +227,7 @@ def _charts(d: service.Dashboard) -> dict[str, Any]:
             (_("new"), [s.new_users for _day, s in d.site_series]),
             (_("active"), [s.active_users for _day, s in d.site_series]),
         ],
-        lambda v: format_decimal(int(v)),
+        lambda v: format_decimal(v),
     )
     return out
 
