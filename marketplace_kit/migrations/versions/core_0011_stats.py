@@ -88,7 +88,12 @@ def upgrade():
         sa.PrimaryKeyConstraint("listing_id", "day", name=op.f("pk_listing_view_days")),
     )
     op.create_index(op.f("ix_listing_view_days_day"), "listing_view_days", ["day"], unique=False)
-    op.create_index("ix_orders_created_at", "orders", ["created_at"], unique=False)
+    op.create_index(
+        "ix_orders_created_at",
+        "orders",
+        ["created_at", "customer_id", "provider_id", "customer_total_amount"],
+        unique=False,
+    )
     op.create_index("ix_orders_updated_at", "orders", ["updated_at"], unique=False)
     op.create_index("ix_users_created_at", "users", ["created_at"], unique=False)
 
