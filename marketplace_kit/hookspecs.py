@@ -39,6 +39,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from .core.orders.fees import PriceLine
     from .core.orders.models import Order
     from .core.payments.providers import PaymentProvider
+    from .core.stats.panels import StatsPanel
+    from .core.stats.period import Period
     from .core.trust.models import Review
     from .core.trust.reputation import ReputationFactor
     from .core.users.models import User, VerificationRequest
@@ -422,6 +424,20 @@ def mk_page_sections(place: str, subject: Any, user: User | None) -> list[PageSe
     is the viewer (``None`` when anonymous): decide per viewer what to show and
     return ``[]`` when there is nothing. Sections from all plugins are sorted
     by ``order`` then ``key``; each is rendered from its own template.
+    """
+
+
+@hookspec
+def mk_console_stats_panels(period: Period) -> list[StatsPanel]:
+    """Return :class:`marketplace_kit.core.stats.panels.StatsPanel` tables for the statistics page.
+
+    Called while rendering ``/console/stats`` (and its CSV exports) for an
+    operator allowed ``console.stats``. ``period`` is the
+    :class:`marketplace_kit.core.stats.period.Period` asked for (``start`` and
+    ``end`` UTC days, both included; ``start_at``/``end_at`` datetimes;
+    ``granularity`` and ``buckets()``). Aggregate in SQL. Panels from all
+    plugins are sorted by ``order`` then ``key``; a key returned twice stops
+    with both plugins named. Return ``[]`` when there is nothing to show.
     """
 
 

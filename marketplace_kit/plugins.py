@@ -36,6 +36,7 @@ BUILTIN_PLUGINS = (
     "marketplace_kit.builtin.notifications",
     "marketplace_kit.builtin.moderation",
     "marketplace_kit.builtin.trust",
+    "marketplace_kit.builtin.stats",
 )
 
 

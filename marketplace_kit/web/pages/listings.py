@@ -260,6 +260,10 @@ def detail(listing_id: int):
         }
     from ...core.listings.social import is_favourite
 
+    if listing.status == "published" and (user is None or user.id != listing.author_id):
+        from ...core.stats.service import record_view
+
+        record_view(listing.id)
     return render_template(
         "listings/detail.html",
         listing=listing,
