@@ -235,13 +235,16 @@ def sees_hidden(viewer: Any) -> bool:
     return viewer is not None and can(viewer, "reports.handle")
 
 
-def messages_of(conversation: Conversation, viewer: Any = None) -> list[Message]:
+def messages_of(conversation: Conversation, viewer: Any = None, after_id: int = 0) -> list[Message]:
     """The messages of ``conversation`` that ``viewer`` may see (all of them without a viewer).
 
     A message hidden by moderators is left out for everyone but its sender
     (who is shown that it was hidden) and operators who handle reports.
+    ``after_id`` keeps only newer messages (what a page that shows the others lacks).
     """
     stmt = select(Message).where(Message.conversation_id == conversation.id)
+    if after_id:
+        stmt = stmt.where(Message.id > after_id)
     if viewer is not None and not sees_hidden(viewer):
         stmt = stmt.where(or_(Message.hidden_at.is_(None), Message.sender_id == viewer.id))
     return list(db.session.scalars(stmt.order_by(Message.id)))
