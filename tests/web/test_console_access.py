@@ -61,6 +61,13 @@ ACCESS: dict[str, frozenset[str]] = {
     "console.report_target": roles("moderator", "support"),
     "console.moderation_log": roles("moderator", "support"),
     "console.stats": roles("finance"),
+    "console.users_csv": ALL,
+    "console.orders_csv": roles("support", "finance"),
+    "console.reports_csv": roles("moderator", "support"),
+    "console.payout_queue_csv": roles("finance"),
+    "console.dispute_queue_csv": roles("support"),
+    "console.listing_queue_csv": roles("moderator"),
+    "console.verification_queue_csv": roles("moderator"),
 }
 
 WHO = ("admin", "moderator", "finance", "support", "member", "anonymous")

@@ -147,9 +147,12 @@ CSV_COLUMNS = (
 )
 
 
-def _csv_cell(value: str) -> str:
-    # spreadsheet formula injection: a leading = + - @ is read as a formula
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+def csv_cell(value: Any) -> Any:
+    """``value`` safe for a CSV cell: a string a spreadsheet would run as a formula (leading
+    ``= + - @``, tab or carriage return) gets a ``'`` in front; other values are kept."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def audit_csv(rows: Iterable[OperatorAction]) -> str:
@@ -164,13 +167,13 @@ def audit_csv(rows: Iterable[OperatorAction]) -> str:
                 r.id,
                 r.created_at.isoformat(),
                 r.actor_id or "",
-                _csv_cell(r.actor.email) if r.actor else "",
+                csv_cell(r.actor.email) if r.actor else "",
                 " ".join(r.actor_roles or []),
                 r.action,
                 r.target_type,
-                _csv_cell(r.target_id),
+                csv_cell(r.target_id),
                 r.subject_user_id or "",
-                _csv_cell(r.reason or ""),
+                csv_cell(r.reason or ""),
                 json.dumps(r.before, sort_keys=True, ensure_ascii=False),
                 json.dumps(r.after, sort_keys=True, ensure_ascii=False),
                 r.ip or "",

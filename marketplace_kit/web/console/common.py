@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -9,6 +12,7 @@ from flask import Response, abort, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from ...core.console.service import csv_cell
 from ...core.users.service import MAX_ID
 from ...errors import MarketplaceError
 
@@ -66,3 +70,34 @@ def csv_response(text: str, filename: str) -> Response:
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
+
+
+def csv_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A CSV document: ``header`` then ``rows``; every cell goes through :func:`csv_cell`.
+
+    Datetimes are written in ISO 8601 (UTC), ``None`` as an empty cell.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(
+            [
+                "" if v is None else v.isoformat() if isinstance(v, datetime) else csv_cell(v)
+                for v in row
+            ]
+        )
+    return out.getvalue()
+
+
+def search_arg(name: str = "q", limit: int = 200) -> tuple[str, list[str]]:
+    """A free-text search parameter and its errors (too long, or control characters)."""
+    from flask_babel import gettext as _
+
+    value = request.args.get(name, "").strip()
+    errors = []
+    if len(value) > limit:
+        errors.append(_("Search for at most %(num)s characters.", num=limit))
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        errors.append(_("The search text contains characters that cannot be searched for."))
+    return ("" if errors else value), errors

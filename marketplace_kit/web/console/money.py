@@ -24,13 +24,10 @@ from ...errors import MarketplaceError
 from ...events import commit
 from ...extensions import db
 from . import bp
-from .common import check_csrf, date_arg, errors_of, id_arg, ip, me
+from .common import check_csrf, csv_response, csv_table, date_arg, errors_of, id_arg, ip, me
 
 
-@bp.get("/orders")
-@login_required
-def orders():
-    require(me(), "order.operate")
+def _orders_context() -> dict:
     args = request.args
     processes = sorted(all_processes())
     process = args.get("process", "")
@@ -46,12 +43,40 @@ def orders():
     )
     if args.get("id") and id_arg("id") is None:
         rows = []
-    return render_template(
-        "console/orders.html",
-        orders=rows,
-        args=args,
-        processes=processes,
+    return {"orders": rows, "args": args, "processes": processes}
+
+
+@bp.get("/orders")
+@login_required
+def orders():
+    require(me(), "order.operate")
+    return render_template("console/orders.html", **_orders_context())
+
+
+@bp.get("/orders.csv")
+@login_required
+def orders_csv():
+    require(me(), "order.operate")
+    header = (
+        "id,process,state,customer_id,customer_email,provider_id,provider_email,"
+        "customer_total,currency,created_at"
     )
+    rows = [
+        [
+            o.id,
+            o.process_name,
+            o.state,
+            o.customer_id,
+            o.customer.email,
+            o.provider_id,
+            o.provider.email,
+            o.customer_total_amount,
+            o.currency,
+            o.created_at,
+        ]
+        for o in _orders_context()["orders"]
+    ]
+    return csv_response(csv_table(header.split(","), rows), "orders.csv")
 
 
 def _operator_options(order: Order) -> list[dict]:

@@ -14,22 +14,22 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import login_required
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from ...core.access import require
 from ...core.console import service as console
-from ...core.disputes.models import Dispute
+from ...core.disputes.models import Dispute, DisputeMessage
 from ...core.listings import service as listings
 from ...core.listings.models import Listing
 from ...core.orders.models import Order
 from ...core.payments.models import PayoutRequest
 from ...core.users.models import User
-from ...core.users.service import get_row
+from ...core.users.service import MAX_ID, get_row
 from ...errors import MarketplaceError, NotFound
 from ...events import commit
 from ...extensions import db
 from . import bp
-from .common import check_csrf, errors_of, form_id, ip, me
+from .common import check_csrf, csv_response, csv_table, errors_of, form_id, ip, me, search_arg
 
 QUEUE_ENDPOINTS = {
     "verification": "console.verification_queue",
@@ -95,25 +95,60 @@ def _listing_rows(status: str, q: str, assignee: str) -> list[Listing]:
     return list(db.session.scalars(stmt))
 
 
-def _listing_queue(errors: dict[str, list[str]] | None = None, status_code: int = 200):
+def _listing_context() -> dict[str, Any]:
     status = request.args.get("status", "pending")
     if status not in LISTING_STATUSES:
         abort(404)
     q = request.args.get("q", "").strip()[:200]
     assignee = request.args.get("assignee", "")
     rows = _listing_rows(status, q, assignee)
+    return {
+        "listings": rows,
+        "status": status,
+        "statuses": LISTING_STATUSES,
+        "q": q,
+        "assignee": assignee,
+        "assigned": console.assignments("listings", [r.id for r in rows]),
+        "operators": console.eligible_assignees("listings"),
+        "queue": "listings",
+    }
+
+
+def _listing_queue(errors: dict[str, list[str]] | None = None, status_code: int = 200):
     return render_template(
-        "console/listing_queue.html",
-        listings=rows,
-        status=status,
-        statuses=LISTING_STATUSES,
-        q=q,
-        assignee=assignee,
-        assigned=console.assignments("listings", [r.id for r in rows]),
-        operators=console.eligible_assignees("listings"),
-        errors=errors or {},
-        queue="listings",
+        "console/listing_queue.html", **_listing_context(), errors=errors or {}
     ), status_code
+
+
+@bp.get("/listings.csv")
+@login_required
+def listing_queue_csv():
+    require(me(), "listing.moderate")
+    ctx = _listing_context()
+    authors = {
+        u.id: u
+        for u in db.session.scalars(
+            select(User).where(User.id.in_({x.author_id for x in ctx["listings"]}))
+        )
+    }
+    header = (
+        "id,title,listing_type,author_email,price_amount,currency,status,created_at,assigned_to"
+    )
+    rows = [
+        [
+            x.id,
+            x.title,
+            x.listing_type,
+            authors[x.author_id].email if x.author_id in authors else None,
+            x.price_amount,
+            x.currency,
+            x.status,
+            x.created_at,
+            ctx["assigned"][x.id].email if x.id in ctx["assigned"] else None,
+        ]
+        for x in ctx["listings"]
+    ]
+    return csv_response(csv_table(header.split(","), rows), "listings.csv")
 
 
 @bp.get("/listings")
@@ -200,37 +235,118 @@ def listing_bulk():
 DISPUTE_STATUSES = ("unresolved", "open", "answered", "resolved", "all")
 
 
-@bp.get("/disputes")
-@login_required
-def dispute_queue():
+def dispute_search(stmt: Any, q: str) -> Any:
+    """Narrow a ``select(Dispute)`` to disputes whose reason, messages, order id (``123`` or
+    ``#123``) or parties' names or emails contain ``q`` (case-insensitive, wildcards literal)."""
+    needle = q.lower()
+
+    def has(column: Any) -> Any:
+        return func.lower(column).contains(needle, autoescape=True)
+
+    party = select(User.id).where(has(User.email) | has(User.display_name))
+    conditions = [
+        has(Dispute.reason),
+        Dispute.id.in_(select(DisputeMessage.dispute_id).where(has(DisputeMessage.body))),
+        Dispute.order_id.in_(
+            select(Order.id).where(Order.customer_id.in_(party) | Order.provider_id.in_(party))
+        ),
+    ]
+    digits = q.removeprefix("#")
+    if digits.isdigit() and 0 < int(digits) <= MAX_ID:
+        conditions.append(Dispute.order_id == int(digits))
+    return stmt.where(or_(*conditions))
+
+
+def _dispute_context() -> dict[str, Any]:
     operator = me()
-    require(operator, "dispute.resolve")
     status = request.args.get("status", "unresolved")
     if status not in DISPUTE_STATUSES:
         abort(404)
     assignee = request.args.get("assignee", "")
-    stmt = select(Dispute).order_by(Dispute.id).limit(500)
-    if status == "unresolved":
-        stmt = stmt.where(Dispute.status != "resolved")
-    elif status != "all":
-        stmt = stmt.where(Dispute.status == status)
-    stmt = console.filter_assigned(stmt, "disputes", Dispute.id, assignee, operator)
-    rows = list(db.session.scalars(stmt))
+    q, q_errors = search_arg("q")
+    rows: list[Dispute] = []
+    if not q_errors:
+        stmt = select(Dispute).order_by(Dispute.id).limit(500)
+        if status == "unresolved":
+            stmt = stmt.where(Dispute.status != "resolved")
+        elif status != "all":
+            stmt = stmt.where(Dispute.status == status)
+        if q:
+            stmt = dispute_search(stmt, q)
+        stmt = console.filter_assigned(stmt, "disputes", Dispute.id, assignee, operator)
+        rows = list(db.session.scalars(stmt))
     orders = {
         o.id: o
         for o in db.session.scalars(select(Order).where(Order.id.in_([d.order_id for d in rows])))
     }
-    return render_template(
-        "console/dispute_queue.html",
-        disputes=rows,
-        orders=orders,
-        status=status,
-        statuses=DISPUTE_STATUSES,
-        assignee=assignee,
-        assigned=console.assignments("disputes", [d.id for d in rows]),
-        operators=console.eligible_assignees("disputes"),
-        queue="disputes",
+    return {
+        "disputes": rows,
+        "orders": orders,
+        "status": status,
+        "statuses": DISPUTE_STATUSES,
+        "q": request.args.get("q", "") if q_errors else q,
+        "assignee": assignee,
+        "assigned": console.assignments("disputes", [d.id for d in rows]),
+        "operators": console.eligible_assignees("disputes"),
+        "errors": {"q": q_errors} if q_errors else {},
+        "queue": "disputes",
+    }
+
+
+@bp.get("/disputes")
+@login_required
+def dispute_queue():
+    require(me(), "dispute.resolve")
+    ctx = _dispute_context()
+    return render_template("console/dispute_queue.html", **ctx), 400 if ctx["errors"] else 200
+
+
+@bp.get("/disputes.csv")
+@login_required
+def dispute_queue_csv():
+    require(me(), "dispute.resolve")
+    ctx = _dispute_context()
+    if ctx["errors"]:
+        return render_template("console/dispute_queue.html", **ctx), 400
+    parties = {
+        u.id: u
+        for u in db.session.scalars(
+            select(User).where(
+                User.id.in_(
+                    {o.customer_id for o in ctx["orders"].values()}
+                    | {o.provider_id for o in ctx["orders"].values()}
+                )
+            )
+        )
+    }
+    rows = []
+    for d in ctx["disputes"]:
+        order = ctx["orders"].get(d.order_id)
+        customer = parties.get(order.customer_id) if order else None
+        provider = parties.get(order.provider_id) if order else None
+        who = ctx["assigned"].get(d.id)
+        rows.append(
+            [
+                d.id,
+                d.order_id,
+                order.customer_total_amount if order else None,
+                order.currency if order else None,
+                customer.email if customer else None,
+                provider.email if provider else None,
+                d.created_at,
+                d.opened_by_role,
+                d.reason,
+                d.status,
+                d.resolution,
+                d.refunded_amount,
+                who.email if who else None,
+            ]
+        )
+    header = (
+        "id,order_id,order_total,currency,customer_email,provider_email,opened_at,"
+        "opened_by_role,reason,status,resolution,refunded_amount,assigned_to"
     )
+    return csv_response(csv_table(header.split(","), rows), "disputes.csv")
 
 
 def _dispute_page(dispute: Dispute, errors: dict[str, list[str]] | None = None, status: int = 200):
@@ -293,7 +409,7 @@ def dispute_detail(dispute_id: int):
 PAYOUT_STATUSES = ("requested", "paid", "rejected", "all")
 
 
-def _payout_queue(errors: dict[str, list[str]] | None = None, status_code: int = 200):
+def _payout_context() -> dict[str, Any]:
     status = request.args.get("status", "requested")
     if status not in PAYOUT_STATUSES:
         abort(404)
@@ -313,19 +429,50 @@ def _payout_queue(errors: dict[str, list[str]] | None = None, status_code: int =
         u.id: u
         for u in db.session.scalars(select(User).where(User.id.in_([p.user_id for p in rows])))
     }
+    return {
+        "payouts": rows,
+        "users": users,
+        "status": status,
+        "statuses": PAYOUT_STATUSES,
+        "q": q,
+        "assignee": assignee,
+        "assigned": console.assignments("payouts", [p.id for p in rows]),
+        "operators": console.eligible_assignees("payouts"),
+        "queue": "payouts",
+    }
+
+
+def _payout_queue(errors: dict[str, list[str]] | None = None, status_code: int = 200):
     return render_template(
-        "console/payout_queue.html",
-        payouts=rows,
-        users=users,
-        status=status,
-        statuses=PAYOUT_STATUSES,
-        q=q,
-        assignee=assignee,
-        assigned=console.assignments("payouts", [p.id for p in rows]),
-        operators=console.eligible_assignees("payouts"),
-        errors=errors or {},
-        queue="payouts",
+        "console/payout_queue.html", **_payout_context(), errors=errors or {}
     ), status_code
+
+
+@bp.get("/payouts.csv")
+@login_required
+def payout_queue_csv():
+    require(me(), "payout.approve")
+    ctx = _payout_context()
+    header = "id,user_id,user_email,user_name,amount,currency,status,note,requested_at,assigned_to"
+    rows = []
+    for p in ctx["payouts"]:
+        user = ctx["users"].get(p.user_id)
+        who = ctx["assigned"].get(p.id)
+        rows.append(
+            [
+                p.id,
+                p.user_id,
+                user.email if user else None,
+                user.display_name if user else None,
+                p.amount,
+                p.currency,
+                p.status,
+                p.note,
+                p.created_at,
+                who.email if who else None,
+            ]
+        )
+    return csv_response(csv_table(header.split(","), rows), "payouts.csv")
 
 
 @bp.get("/payouts")

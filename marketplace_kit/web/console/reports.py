@@ -17,6 +17,7 @@ from ...events import commit
 from ...extensions import db
 from . import bp
 from .common import check_csrf as _check_csrf
+from .common import csv_response, csv_table
 from .common import me as _me
 
 STATUSES = ("open", "actioned", "dismissed", "all")
@@ -28,11 +29,7 @@ def _int(value: str | None) -> int | None:
     return None
 
 
-@bp.get("/reports")
-@login_required
-def reports():
-    me = _me()
-    require(me, "reports.handle")
+def _reports_context(me) -> dict:
     status = request.args.get("status", "open")
     if status not in STATUSES:
         abort(404)
@@ -51,20 +48,54 @@ def reports():
         assigned_to=me.id if assigned == "me" else _int(assigned),
         unassigned=assigned == "none",
     )
-    return render_template(
-        "console/reports.html",
-        groups=groups,
-        status=status,
-        statuses=STATUSES,
-        kind=kind,
-        reason=reason,
-        assigned=assigned,
-        kinds=report_kinds(),
-        reasons=service.REASONS,
-        reason_label=service.reason_label,
-        status_label=service.status_label,
-        errors={},
+    return {
+        "groups": groups,
+        "status": status,
+        "statuses": STATUSES,
+        "kind": kind,
+        "reason": reason,
+        "assigned": assigned,
+        "kinds": report_kinds(),
+        "reasons": service.REASONS,
+        "reason_label": service.reason_label,
+        "status_label": service.status_label,
+    }
+
+
+@bp.get("/reports")
+@login_required
+def reports():
+    me = _me()
+    require(me, "reports.handle")
+    return render_template("console/reports.html", **_reports_context(me), errors={})
+
+
+@bp.get("/reports.csv")
+@login_required
+def reports_csv():
+    """One row per reported target, as on the page."""
+    me = _me()
+    require(me, "reports.handle")
+    ctx = _reports_context(me)
+    header = (
+        "kind,target_id,label,owner_email,reports,reasons,first_report_id,"
+        "first_reported_at,assigned_to"
     )
+    rows = [
+        [
+            g.kind,
+            g.target_id,
+            g.label,
+            g.target_user.email if g.target_user else None,
+            g.count,
+            " ".join(g.reasons),
+            g.first.id,
+            g.first.created_at,
+            g.assigned_to.email if g.assigned_to else None,
+        ]
+        for g in ctx["groups"]
+    ]
+    return csv_response(csv_table(header.split(","), rows), "reports.csv")
 
 
 @bp.post("/reports/dismiss")

@@ -20,7 +20,7 @@ from ...core.stats.period import GRANULARITY_LABELS, PRESET_LABELS, Period, pars
 from ...money import Money
 from ..i18n import format_money
 from . import bp, charts
-from .common import csv_response, me
+from .common import csv_cell, csv_response, me
 
 ORDER_COLUMNS = (
     "orders_placed",
@@ -58,12 +58,6 @@ def _order_cells(f: service.Figures) -> list[Any]:
         f.orders_disputed,
         _rate(f.dispute_rate),
     ]
-
-
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def table_csv(d: service.Dashboard, table: str, panels: list[Any]) -> str | None:
@@ -109,7 +103,7 @@ def table_csv(d: service.Dashboard, table: str, panels: list[Any]) -> str | None
                         currency,
                         rank,
                         "" if row.key is None else row.key,
-                        _csv_cell(row.name),
+                        csv_cell(row.name),
                         *_order_cells(row.figures),
                     ]
                 )
@@ -127,14 +121,14 @@ def table_csv(d: service.Dashboard, table: str, panels: list[Any]) -> str | None
                 header += [f"{column} (minor units)", f"{column} (currency)"]
             else:
                 header.append(str(column))
-        w.writerow([_csv_cell(h) for h in header])
+        w.writerow([csv_cell(h) for h in header])
         for cells in panel.rows:
             row: list[Any] = []
             for cell in cells:
                 if isinstance(cell, Money):
                     row += [cell.amount, cell.currency]
                 else:
-                    row.append(_csv_cell(str(cell)) if not isinstance(cell, int | float) else cell)
+                    row.append(csv_cell(str(cell)) if not isinstance(cell, int | float) else cell)
             w.writerow(row)
     else:
         return None

@@ -31,7 +31,7 @@ from ...errors import Conflict, MarketplaceError, ValidationError
 from ...events import commit
 from ...extensions import db
 from . import bp, sections_for
-from .common import check_csrf, errors_of, ip, me
+from .common import check_csrf, csv_response, csv_table, errors_of, ip, me
 
 USER_STATUSES = ("active", "suspended", "banned", "deleted")
 
@@ -46,25 +46,50 @@ def index():
     return render_template("console/index.html", groups=groups, me=me(), can=can)
 
 
-@bp.get("/users")
-@login_required
-def users():
-    require(me(), "operator.view_users")
+def _users_context() -> dict:
     q = request.args.get("q", "").strip()[:200]
     role = request.args.get("role", "")
     role = role if role in (*OPERATOR_ROLES, "none") else ""
     status = request.args.get("status", "")
     status = status if status in USER_STATUSES else ""
-    return render_template(
-        "console/users.html",
-        users=console.search_users(q, role, status),
-        q=q,
-        role=role,
-        status=status,
-        roles=OPERATOR_ROLES,
-        statuses=USER_STATUSES,
-        user_status=console.user_status,
-    )
+    return {
+        "users": console.search_users(q, role, status),
+        "q": q,
+        "role": role,
+        "status": status,
+        "roles": OPERATOR_ROLES,
+        "statuses": USER_STATUSES,
+        "user_status": console.user_status,
+    }
+
+
+@bp.get("/users")
+@login_required
+def users():
+    require(me(), "operator.view_users")
+    return render_template("console/users.html", **_users_context())
+
+
+@bp.get("/users.csv")
+@login_required
+def users_csv():
+    require(me(), "operator.view_users")
+    ctx = _users_context()
+    header = "id,display_name,email,account_type,roles,verification_level,status,created_at"
+    rows = [
+        [
+            u.id,
+            u.display_name,
+            u.email,
+            u.account_type,
+            " ".join(u.roles or []),
+            u.verification_level,
+            console.user_status(u),
+            u.created_at,
+        ]
+        for u in ctx["users"]
+    ]
+    return csv_response(csv_table(header.split(","), rows), "users.csv")
 
 
 def _user_context(user: User, errors: dict[str, list[str]] | None = None) -> dict:
@@ -169,11 +194,8 @@ def user_fees(user_id: int):
 # ---------------------------------------------------------------------------
 
 
-@bp.get("/verification")
-@login_required
-def verification_queue():
+def _verification_context() -> dict:
     operator = me()
-    require(operator, "operator.review_verification")
     status = request.args.get("status", "pending")
     if status not in ("pending", "approved", "rejected", "all"):
         abort(404)
@@ -186,15 +208,43 @@ def verification_queue():
         stmt = stmt.where(VerificationRequest.kind == kind)
     stmt = console.filter_assigned(stmt, "verification", VerificationRequest.id, assignee, operator)
     rows = list(db.session.scalars(stmt))
-    return render_template(
-        "console/verification_queue.html",
-        requests=rows,
-        status=status,
-        kind=kind,
-        assignee=assignee,
-        assigned=console.assignments("verification", [r.id for r in rows]),
-        operators=console.eligible_assignees("verification"),
-    )
+    return {
+        "requests": rows,
+        "status": status,
+        "kind": kind,
+        "assignee": assignee,
+        "assigned": console.assignments("verification", [r.id for r in rows]),
+        "operators": console.eligible_assignees("verification"),
+    }
+
+
+@bp.get("/verification")
+@login_required
+def verification_queue():
+    require(me(), "operator.review_verification")
+    return render_template("console/verification_queue.html", **_verification_context())
+
+
+@bp.get("/verification.csv")
+@login_required
+def verification_queue_csv():
+    require(me(), "operator.review_verification")
+    ctx = _verification_context()
+    header = "id,user_id,user_email,user_name,kind,status,submitted_at,assigned_to"
+    rows = [
+        [
+            r.id,
+            r.user_id,
+            r.user.email,
+            r.user.display_name,
+            r.kind,
+            r.status,
+            r.created_at,
+            ctx["assigned"][r.id].email if r.id in ctx["assigned"] else None,
+        ]
+        for r in ctx["requests"]
+    ]
+    return csv_response(csv_table(header.split(","), rows), "verification.csv")
 
 
 @bp.route("/verification/<int:request_id>", methods=["GET", "POST"])
