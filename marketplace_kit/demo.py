@@ -595,6 +595,168 @@ def seed_reviews(app: Flask, seed: int) -> None:
     commit()
 
 
+HISTORY_SHOPPERS = [
+    ("shopper1@demo.example", "Lena Fischer", "en"),
+    ("shopper2@demo.example", "张伟", "zh_Hans"),
+    ("shopper3@demo.example", "Дмитрий Орлов", "ru"),
+    ("shopper4@demo.example", "Priya Nair", "en"),
+    ("shopper5@demo.example", "李娜", "zh_Hans"),
+    ("shopper6@demo.example", "Анна Смирнова", "ru"),
+    ("shopper7@demo.example", "Tom Becker", "en"),
+    ("shopper8@demo.example", "Sofia Rossi", "en"),
+]
+
+
+def seed_history(app: Flask, seed: int, *, days: int = 60) -> int:
+    """About two months of past orders, so the statistics dashboard has something to show.
+
+    Every order goes through the real engine (and disputes through the console
+    service) inside :func:`~marketplace_kit.core.db.clock_at`, one step at a time at
+    its own past moment: the order's ``created_at``, its timeline events, its
+    ledger entries, its dispute and the operator's audit row all agree. Shoppers
+    sign up over the period. All these orders end (completed, cancelled, refunded
+    or ruled), so no timer is left to fire late. Returns how many were placed.
+    """
+    import heapq
+    import random
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from .core.console import service as console
+    from .core.db import clock_at, utcnow
+    from .core.disputes.service import dispute_of
+    from .core.ledger import service as ledger
+    from .core.listings.models import Listing
+    from .core.orders import engine
+    from .core.users.models import User
+    from .core.users.passwords import hash_password
+    from .core.users.service import create_user
+    from .events import commit
+    from .extensions import db
+    from .money import Money
+
+    admin = db.session.scalars(select(User).where(User.email == "admin@demo.example")).first()
+    currency = state_currency(app)
+    sellers = select(User.id).where(
+        User.email.in_(
+            ("seller.en@demo.example", "seller.zh@demo.example", "seller.ru@demo.example")
+        )
+    )
+    listings = list(
+        db.session.scalars(
+            select(Listing)
+            .where(
+                Listing.status == "published",
+                Listing.listing_type == "service",
+                Listing.quantity.is_(None),
+                Listing.currency == currency,
+                Listing.author_id.in_(sellers),
+            )
+            .order_by(Listing.id)
+        )
+    )
+    if admin is None or not listings:
+        return 0
+    rng = random.Random(seed * 7919 + days)
+    now = utcnow()
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    first_day = today - timedelta(days=days)
+    clearing = ledger.account("clearing", "sandbox", currency)
+    pw = hash_password(DEMO_PASSWORD)
+    top_up = max(x.price_amount for x in listings) * 4
+
+    shoppers: list[tuple[Any, Any]] = []
+    for n, (email, name, locale) in enumerate(HISTORY_SHOPPERS):
+        joined = first_day + timedelta(days=n * days / len(HISTORY_SHOPPERS) * 0.8, hours=9 + n)
+        with clock_at(joined):
+            user = create_user(email, name, password_hash=pw, locale=locale)
+            user.email_confirmed_at = utcnow()
+            user.password_changed_at = utcnow()
+            commit()
+        shoppers.append((user, joined))
+
+    def top_up_for(customer: Any, amount: int) -> None:
+        if ledger.balance_of("wallet", customer, currency).amount < amount:
+            wallet = ledger.account("wallet", customer, currency)
+            ledger.transfer("deposit", clearing, wallet, Money(top_up, currency), memo="top-up")
+
+    def script(customer: Any, listing: Any, at: Any) -> Any:
+        """One order's life: yields (moment, step) in time order."""
+        provider, fate, box = listing.author, rng.random(), {}
+        room = (now - at) * 0.8  # later steps stay in the past
+
+        def later(hours: float) -> Any:
+            return at + min(timedelta(hours=hours), room * min(hours / 72, 1))
+
+        def move(name: str, actor: Any, data: dict | None = None) -> Any:
+            return lambda: engine.transition(box["order"], name, actor, data or {})
+
+        def place() -> None:
+            box["order"] = engine.place_order("purchase", customer=customer, listing=listing)
+
+        def pay() -> None:
+            top_up_for(customer, box["order"].customer_total_amount or 0)
+            engine.transition(box["order"], "pay_from_wallet", customer)
+
+        def rule(ruling: str) -> Any:
+            def run() -> None:
+                order = box["order"]
+                half = (order.customer_total_amount or 0) // 2
+                console.rule_dispute(
+                    admin,
+                    dispute_of(order),
+                    ruling,
+                    reason="Decided from the photos both sides sent.",
+                    amount=half if ruling == "split" else None,
+                )
+
+            return run
+
+        yield at, place
+        if fate < 0.06:
+            yield later(3), move("cancel", customer)
+            return
+        yield later(0.2), pay
+        if fate < 0.11:
+            sorry = {"message": "Sorry, we cannot take this job after all."}
+            yield later(6), move("cancel_paid", provider, sorry)
+            return
+        yield later(rng.uniform(12, 40)), move("mark_delivered", provider)
+        if fate < 0.19:
+            yield later(44), move("open_dispute", customer, {"reason": "Only half done."})
+            yield later(52), move("answer_dispute", provider, {"message": "We did as agreed."})
+            yield later(70), rule(rng.choice(["refund", "split", "release"]))
+            return
+        yield later(rng.uniform(44, 72)), move("accept", customer)
+
+    # every order's script, then all their steps run in time order (ids follow the clock)
+    scripts = []
+    for ago in range(days, 0, -1):
+        day = today - timedelta(days=ago)
+        # a slowly growing marketplace, busier at weekends
+        expected = 0.6 + 2.4 * (days - ago) / days + (0.8 if day.weekday() >= 5 else 0)
+        for _ in range(int(expected + rng.random() * 1.5)):
+            eligible = [u for u, joined in shoppers if joined < day]
+            if eligible:
+                at = day + timedelta(hours=rng.uniform(7, 22))
+                scripts.append(script(rng.choice(eligible), rng.choice(listings), at))
+    queue: list[tuple[Any, int, Any, Any]] = []
+    for n, gen in enumerate(scripts):
+        moment, fn = next(gen)
+        heapq.heappush(queue, (moment, n, fn, gen))
+    while queue:
+        moment, n, fn, gen = heapq.heappop(queue)
+        with clock_at(moment):
+            fn()
+            commit()
+        following = next(gen, None)
+        if following is not None:
+            heapq.heappush(queue, (following[0], n, following[1], gen))
+    placed = len(scripts)
+    return placed
+
+
 def build_demo(
     config: str | None, *, database_url: str | None, seed: int, port: int, host: str
 ) -> tuple[Flask, list[tuple[str, str, str]]]:
@@ -625,5 +787,6 @@ def build_demo(
         seed_console(app, seed)
         seed_reports(app, seed)
         seed_reviews(app, seed)
+        seed_history(app, seed)
         state(app).pm.hook.mk_seed_demo(app=app, seed=seed)
     return app, logins

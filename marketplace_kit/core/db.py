@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+#: How far :func:`clock_at` has moved the clock in the current context (normally zero).
+_clock_offset: ContextVar[timedelta] = ContextVar("mk_clock_offset", default=timedelta(0))
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The current UTC time: the one clock of the core (column defaults, order timeline,
+    ledger, timers); :func:`clock_at` can move it for a block."""
+    return datetime.now(UTC) + _clock_offset.get()
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Run the block as if it were ``moment`` (the clock keeps running from there).
+
+    Everything that asks :func:`utcnow` -- created/updated times, order events,
+    ledger entries, timers, notifications -- sees the moved clock, so data made
+    inside the block (commit it inside, too) is consistently dated. The demo uses
+    it to place its past orders; it is not for request handling.
+    """
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given; use timezone-aware UTC datetimes")
+    token = _clock_offset.set(moment - datetime.now(UTC))
+    try:
+        yield
+    finally:
+        _clock_offset.reset(token)
 
 
 class UTCDateTime(TypeDecorator):
