@@ -116,3 +116,54 @@ def test_demo_shows_reviews_and_reputation(tmp_path, monkeypatch):
         ).first()
         page = app.test_client().get(f"/listings/{listing.id}").get_data(as_text=True)
         assert "★" in page
+
+
+def test_demo_orders_spread_over_two_months_consistently(tmp_path, monkeypatch):
+    """The stats dashboard has history: past orders whose timeline, ledger entries and
+    created_at agree, and the ledger still verifies."""
+    from datetime import timedelta
+
+    from marketplace_kit.core.db import utcnow
+    from marketplace_kit.core.disputes.models import Dispute
+    from marketplace_kit.core.ledger import service as ledger
+    from marketplace_kit.core.ledger.models import JournalEntry
+    from marketplace_kit.core.orders.models import Order, OrderEvent
+    from marketplace_kit.demo import build_demo
+    from marketplace_kit.extensions import db
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("MARKETPLACE_CONFIG", raising=False)
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    app, _logins = build_demo(None, database_url=url, seed=1, port=5096, host="127.0.0.1")
+    with app.app_context():
+        assert ledger.verify() == []
+        now = utcnow()
+        orders = list(db.session.scalars(select(Order)))
+        days = {o.created_at.date() for o in orders}
+        assert len(days) >= 40
+        assert min(o.created_at for o in orders) < now - timedelta(days=55)
+        assert max(o.created_at for o in orders) <= now
+        states = {o.state for o in orders if o.created_at < now - timedelta(days=1)}
+        assert {"completed", "refunded", "cancelled"} <= states
+        for order in orders:
+            events = list(
+                db.session.scalars(
+                    select(OrderEvent)
+                    .where(OrderEvent.order_id == order.id)
+                    .order_by(OrderEvent.id)
+                )
+            )
+            times = [e.created_at for e in events]
+            assert times == sorted(times), order.id
+            assert abs(times[0] - order.created_at) < timedelta(seconds=5), order.id
+            assert times[-1] <= now and order.updated_at >= times[-1] - timedelta(seconds=5)
+            for entry in db.session.scalars(
+                select(JournalEntry).where(JournalEntry.order_id == order.id)
+            ):
+                assert (
+                    times[0] - timedelta(seconds=5)
+                    <= entry.created_at
+                    <= times[-1] + timedelta(seconds=5)
+                ), order.id
+        ruled = db.session.scalars(select(Dispute).where(Dispute.status == "resolved")).all()
+        assert ruled and all(d.resolved_at < now - timedelta(hours=1) for d in ruled)
