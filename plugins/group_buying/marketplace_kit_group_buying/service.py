@@ -173,13 +173,15 @@ def create_deal(provider: Any, listing: Listing, data: dict[str, Any], *, now=No
             raise ValidationError(errors=errors)
         tiers = [{"min_size": t["min_size"], "unit_price": t["unit_price"]} for t in raw_tiers]
         size = size if size is not None else tiers[-1]["min_size"]
-        tier_errors: list[str] = []
+        # With a group price the single tier is the price and size the customer typed.
+        from_price = data.get("group_price") is not None
+        size_key, price_key = ("group_size", "group_price") if from_price else ("tiers", "tiers")
         if len(tiers) > MAX_TIERS:
-            tier_errors.append(_("At most %(n)s tiers.", n=MAX_TIERS))
+            errors.setdefault("tiers", []).append(_("At most %(n)s tiers.", n=MAX_TIERS))
         previous_min, previous_price = 1, base
         for tier in tiers:
             if tier["min_size"] <= previous_min:
-                tier_errors.append(
+                errors.setdefault(size_key, []).append(
                     _(
                         "Tier minimums must be at least 2 and strictly increasing "
                         "(%(min)s follows %(previous)s).",
@@ -188,7 +190,7 @@ def create_deal(provider: Any, listing: Listing, data: dict[str, Any], *, now=No
                     )
                 )
             if tier["unit_price"] >= previous_price:
-                tier_errors.append(
+                errors.setdefault(price_key, []).append(
                     _(
                         "Each tier must be cheaper than the one before it and than the "
                         "listing's price (%(price)s is not).",
@@ -196,7 +198,7 @@ def create_deal(provider: Any, listing: Listing, data: dict[str, Any], *, now=No
                     )
                 )
             if tier["min_size"] > available:
-                tier_errors.append(
+                errors.setdefault(size_key, []).append(
                     _(
                         "A tier of %(min)s people cannot be bought: only %(n)s units can be sold.",
                         min=tier["min_size"],
@@ -204,9 +206,9 @@ def create_deal(provider: Any, listing: Listing, data: dict[str, Any], *, now=No
                     )
                 )
             previous_min, previous_price = tier["min_size"], tier["unit_price"]
-        if tier_errors:
-            errors["tiers"] = tier_errors
-        elif size < tiers[-1]["min_size"]:
+        if errors:
+            raise ValidationError(errors=errors)
+        if size < tiers[-1]["min_size"]:
             errors.setdefault("group_size", []).append(
                 _("The group must have room for the highest tier.")
             )
@@ -465,6 +467,14 @@ def action_join(ctx: ActionContext) -> None:
         raise DealNotOpen(_("This deal has not started yet."))
     if now >= deal.ends_at:
         raise DealNotOpen(_("This deal has ended."))
+    # Team buys: one open group per customer per deal. Tipping deals take repeated
+    # commitments, bounded by the per-customer limit below.
+    if deal.kind == TEAM:
+        mine_open = _live_membership(deal.id, order.customer_id)
+        if mine_open is not None and group_id is not None and mine_open.group_id == group_id:
+            raise AlreadyInGroup(_("You are already in this group."))
+        if mine_open is not None:
+            raise AlreadyInGroup(_("You are already in an open group of this deal."))
     quantity = order.quantity
     if quantity > deal.per_order_limit:
         raise ValidationError(
@@ -502,8 +512,6 @@ def action_join(ctx: ActionContext) -> None:
     elif group_id is None:
         if now > last_group_start(deal):
             raise DealNotOpen(_("It is too late to start a group; join an open one instead."))
-        if _live_membership(deal.id, order.customer_id) is not None:
-            raise AlreadyInGroup(_("You are already in an open group of this deal."))
         group = Group(
             deal_id=deal.id,
             leader_id=order.customer_id,
@@ -522,11 +530,7 @@ def action_join(ctx: ActionContext) -> None:
     if role == "member":
         if group.status != "open" or (group.expires_at is not None and group.expires_at <= now):
             raise GroupClosed(_("This group is no longer taking members."))
-        if _live_membership(deal.id, order.customer_id, group.id) is not None:
-            raise AlreadyInGroup(_("You are already in this group."))
         if deal.kind == TEAM:
-            if _live_membership(deal.id, order.customer_id) is not None:
-                raise AlreadyInGroup(_("You are already in an open group of this deal."))
             if group.held_count >= group.size:
                 raise GroupFull(_("This group is full."))
         elif group.held_count + quantity > group.size:
