@@ -136,6 +136,7 @@ def seed_demo(app: Flask, seed: int) -> None:
             "price": 2800,
             "min_quantity": 10,
             "max_quantity": 30,
+            "starts_at": now - timedelta(hours=1),
             "ends_at": now + timedelta(days=5),
             "per_order_limit": 3,
             "per_user_limit": 3,
