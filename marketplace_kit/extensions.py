@@ -8,7 +8,10 @@ per app (reach them through ``marketplace_kit.app.state(app)``).
 
 from __future__ import annotations
 
-from flask_babel import Babel
+from functools import cached_property
+
+from flask import current_app
+from flask_babel import Babel, Domain
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -33,4 +36,24 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+
+
+class _AppDomain(Domain):
+    """Flask-Babel's default domain, with the loaded catalogs cached per app.
+
+    Flask-Babel keeps one cache per ``Babel`` instance keyed by locale only;
+    with one instance serving several apps, an app would get the catalogs of
+    whichever app asked first (and miss its own plugins' strings).
+    """
+
+    def get_translations_cache(self, ctx):
+        return current_app.extensions.setdefault("marketplace_kit_translations", {})
+
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self) -> Domain:
+        return _AppDomain(domain=self.domain)
+
+
+babel = _Babel()

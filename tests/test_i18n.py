@@ -75,3 +75,27 @@ def test_pages_are_served_in_the_visitors_language(client):
     assert "跳到正文" in zh and ">首页<" in zh
     ru = client.get("/missing", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert "Страница не найдена" in ru
+
+
+def test_each_app_keeps_its_own_catalogs(app_factory, tmp_path):
+    """Two apps in one process with different catalogs (plugin sets) never mix them."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+    from flask_babel import force_locale, gettext
+
+    extra = tmp_path / "extra"
+    (extra / "ru" / "LC_MESSAGES").mkdir(parents=True)
+    cat = Catalog(locale="ru")
+    cat.add("Only in the second app", "Только во втором")
+    with (extra / "ru" / "LC_MESSAGES" / "messages.mo").open("wb") as fh:
+        write_mo(fh, cat)
+    plain, extended = app_factory(), app_factory()
+    extended.extensions["babel"].translation_directories.append(str(extra))
+
+    def translate(application):
+        with application.test_request_context("/"), force_locale("ru"):
+            return gettext("Only in the second app"), gettext("Home")
+
+    assert translate(extended) == ("Только во втором", "Главная")
+    assert translate(plain) == ("Only in the second app", "Главная")
+    assert translate(extended)[0] == "Только во втором"
