@@ -220,7 +220,8 @@ def place_order(
     On an offer listing the provider is the listing's author. On a request
     listing (``author_side = "request"``) the author is the customer, and
     ``provider`` names the user who does the work (e.g. the accepted bidder);
-    anyone else placing an order on a request is refused.
+    anyone else placing an order on a request is refused. A closed request
+    still takes its author's orders (the work goes on after bidding closed).
     """
     from ..listings.types import listing_types
     from .policies import policy_for
@@ -230,10 +231,12 @@ def place_order(
     process = get_process(process_name or process_for_listing(listing))
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise ValidationError(errors={"quantity": ["Order at least one."]})
-    if listing.status != "published":
-        raise Conflict("This listing is not available.")
     lt = listing_types().get(listing.listing_type)
-    if lt is not None and lt.author_side == "request":
+    is_request = lt is not None and lt.author_side == "request"
+    # A request closes once its author found a provider; their orders with them go on.
+    if listing.status != "published" and not (is_request and listing.status == "closed"):
+        raise Conflict("This listing is not available.")
+    if is_request:
         if listing.author_id != customer.id:
             raise PermissionDenied("Only the author of a request places orders on it.")
         if provider is None:

@@ -39,6 +39,11 @@ def test_the_author_of_a_request_orders_from_the_provider_they_name(
         worker.id,
         "open",
     )
+    wanted.status = "closed"  # bidding over: the author's orders with the provider go on
+    commit()
+    later = engine.place_order("inquiry", customer=client_user, listing=wanted, provider=worker)
+    commit()
+    assert later.provider_id == worker.id
 
 
 def test_request_orders_refuse_strangers_and_missing_or_self_providers(
