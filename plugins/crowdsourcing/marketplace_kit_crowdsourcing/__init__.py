@@ -179,7 +179,9 @@ def mk_main_menu_links(user: Any):
 @hookimpl
 def mk_account_menu_links(user: Any):
     return [
-        Link(label=_l("My bids and entries"), url="/tasks/mine", order=95, key="crowdsourcing-mine"),
+        Link(
+            label=_l("My bids and entries"), url="/tasks/mine", order=95, key="crowdsourcing-mine"
+        ),
     ]
 
 

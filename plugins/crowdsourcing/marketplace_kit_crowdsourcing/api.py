@@ -112,9 +112,7 @@ class CsPickSchema(Schema):
 
 
 class CsWinnersSchema(Schema):
-    entry_ids = fields.List(
-        fields.Integer(validate=validate.Range(1, 2**31 - 1)), required=True
-    )
+    entry_ids = fields.List(fields.Integer(validate=validate.Range(1, 2**31 - 1)), required=True)
 
 
 class CsMilestoneSchema(Schema):
@@ -158,17 +156,25 @@ class CsAllowanceSchema(Schema):
     entries = fields.List(fields.Nested(CsEntrySchema))
 
 
-def _detail(task, user) -> dict[str, Any]:
-    data = CsTaskSchema().dump(task)
-    data["description"] = task.listing.description
-    data["bids"] = service.visible_bids(task, user) if task.kind == "tender" else []
-    data["entries"] = service.visible_entries(task, user) if task.kind == "contest" else []
-    data["award_ids"] = [
-        a.id
-        for a in service.awards_of(task)
-        if user is not None and user.id in (task.client_id, a.provider_id)
-    ]
-    return data
+class _Detail:
+    """A task plus what the caller may see of it, for ``CsTaskDetailSchema``."""
+
+    def __init__(self, task: Any, user: Any) -> None:
+        self._task = task
+        self.bids = service.visible_bids(task, user) if task.kind == "tender" else []
+        self.entries = service.visible_entries(task, user) if task.kind == "contest" else []
+        self.award_ids = [
+            a.id
+            for a in service.awards_of(task)
+            if user is not None and user.id in (task.client_id, a.provider_id)
+        ]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._task, name)
+
+
+def _detail(task: Any, user: Any) -> _Detail:
+    return _Detail(task, user)
 
 
 @api.route("/tasks", methods=["GET"])

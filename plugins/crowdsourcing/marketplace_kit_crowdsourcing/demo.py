@@ -86,6 +86,7 @@ def seed_demo(seed: int) -> None:
     service.place_bid(gone, master, amount=25_000, days=3, proposal="One afternoon.")
     service.cancel_task(gone, olga)
     commit()
+
     # Open contest with entries (blind), guaranteed one, and a paid contest.
     def contest(client, title, prize, **kw):
         return service.post_task(

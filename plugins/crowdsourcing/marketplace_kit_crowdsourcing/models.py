@@ -206,9 +206,7 @@ class Deliverable(db.Model):
     milestone_id: Mapped[int | None] = mapped_column(
         ForeignKey("crowdsourcing_milestones.id"), index=True
     )
-    entry_id: Mapped[int | None] = mapped_column(
-        ForeignKey("crowdsourcing_entries.id"), index=True
-    )
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("crowdsourcing_entries.id"), index=True)
     uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))

@@ -30,7 +30,7 @@ from marketplace_kit.errors import MarketplaceError, NotFound
 from marketplace_kit.events import commit
 from marketplace_kit.extensions import db
 from marketplace_kit.money import Money
-from marketplace_kit.web.forms import AmountField
+from marketplace_kit.web.forms import AmountField, choice
 
 from . import service
 from .models import Bid, Entry, Task
@@ -56,7 +56,10 @@ def _apply_errors(form: FlaskForm, exc: MarketplaceError, rename: dict[str, str]
 class PostTaskForm(FlaskForm):
     kind = SelectField(
         _l("Kind"),
-        choices=[("tender", _l("Tender: providers bid")), ("contest", _l("Contest: prize"))],
+        choices=[
+            choice("tender", _l("Tender: providers bid")),
+            choice("contest", _l("Contest: prize")),
+        ],
         validators=[InputRequired()],
     )
     title = StringField(_l("Title"), validators=[InputRequired(), Length(3, 200)])
@@ -69,9 +72,7 @@ class PostTaskForm(FlaskForm):
         _l("Bids you may award"), default=1, validators=[Optional(), NumberRange(1, 20)]
     )
     prize = AmountField(_l("Prize (escrowed now)"), validators=[Optional()])
-    selection_deadline = DateTimeLocalField(
-        _l("Winners chosen by (UTC)"), validators=[Optional()]
-    )
+    selection_deadline = DateTimeLocalField(_l("Winners chosen by (UTC)"), validators=[Optional()])
     sealed = BooleanField(_l("Sealed: only I see the bids or entries"))
 
 
@@ -99,7 +100,10 @@ class ActForm(FlaskForm):
     amount = AmountField(_l("Amount to release"), validators=[Optional()])
     remainder = SelectField(
         _l("The rest"),
-        choices=[("refund", _l("Refund it to me")), ("rollover", _l("Roll it to the next milestone"))],
+        choices=[
+            choice("refund", _l("Refund it to me")),
+            choice("rollover", _l("Roll it to the next milestone")),
+        ],
         validators=[Optional()],
     )
     files = MultipleFileField(_l("Deliverables"))
@@ -391,7 +395,9 @@ def _board(award_obj, milestone_form=None, act_forms=None) -> dict[str, Any]:
 @bp.get("/awards/<int:award_id>")
 @login_required
 def award_page(award_id: int):
-    return render_template("crowdsourcing/award.html", **_board(service.get_award(award_id, _user())))
+    return render_template(
+        "crowdsourcing/award.html", **_board(service.get_award(award_id, _user()))
+    )
 
 
 @bp.post("/awards/<int:award_id>/milestones")
@@ -418,7 +424,9 @@ def add_milestone(award_id: int):
         else:
             return redirect(url_for("crowdsourcing.award_page", award_id=award_id))
     award_obj = service.get_award(award_id, _user())
-    return render_template("crowdsourcing/award.html", **_board(award_obj, milestone_form=form)), status
+    return render_template(
+        "crowdsourcing/award.html", **_board(award_obj, milestone_form=form)
+    ), status
 
 
 @bp.post("/milestones/<int:milestone_id>/<any(fund, withdraw):what>")
@@ -497,7 +505,9 @@ def mine():
     from sqlalchemy import select
 
     user = _user()
-    posted = list(db.session.scalars(select(Task).where(Task.client_id == user.id).order_by(Task.id.desc())))
+    posted = list(
+        db.session.scalars(select(Task).where(Task.client_id == user.id).order_by(Task.id.desc()))
+    )
     awards = {}
     for b in service.bids_of(user):
         if b.status == "awarded":

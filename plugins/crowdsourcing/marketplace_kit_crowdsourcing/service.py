@@ -28,7 +28,7 @@ from marketplace_kit.core.storage import storage
 from marketplace_kit.core.users.models import User
 from marketplace_kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from marketplace_kit.extensions import db
-from marketplace_kit.money import Money  # noqa: F401  (demo uses service.Money)
+from marketplace_kit.money import Money
 
 from .models import AllowanceUse, Award, Bid, Deliverable, Entry, Milestone, Task
 from .processes import PRIZE_ACCOUNT
@@ -281,7 +281,10 @@ def search_tasks(
     if q:
         pattern = f"%{q.strip().lower()}%"
         stmt = stmt.where(
-            or_(func.lower(Listing.title).like(pattern), func.lower(Listing.description).like(pattern))
+            or_(
+                func.lower(Listing.title).like(pattern),
+                func.lower(Listing.description).like(pattern),
+            )
         )
     if skill:
         stmt = stmt.where(Task.skills.like(f"%,{skill.strip().lower()},%"))
@@ -409,9 +412,7 @@ def place_bid(
                 f"You have used all {settings()['monthly_bids']} bids of this month.",
                 errors={"amount": ["No bids left this month."]},
             )
-        db.session.add(
-            AllowanceUse(provider_id=provider.id, task_id=task.id, month=month_of(now))
-        )
+        db.session.add(AllowanceUse(provider_id=provider.id, task_id=task.id, month=month_of(now)))
     if bid is None:
         bid = Bid(task_id=task.id, provider_id=provider.id, shortlisted=False)
         db.session.add(bid)
@@ -437,9 +438,7 @@ def withdraw_bid(bid: Bid, provider: Any) -> Bid:
 
 def visible_bids(task: Task, viewer: Any) -> list[Bid]:
     """All bids for the client and on open tenders; on sealed ones a provider sees only theirs."""
-    bids = list(
-        db.session.scalars(select(Bid).where(Bid.task_id == task.id).order_by(Bid.id))
-    )
+    bids = list(db.session.scalars(select(Bid).where(Bid.task_id == task.id).order_by(Bid.id)))
     viewer_id = getattr(viewer, "id", None) if _authed(viewer) else None
     if viewer_id == task.client_id or not task.sealed:
         return [b for b in bids if b.status != "withdrawn" or b.provider_id == viewer_id]
@@ -517,14 +516,16 @@ def close_bidding(task: Task, client: Any, now: datetime | None = None) -> Task:
 
 
 def awards_of(task: Task) -> list[Award]:
-    return list(db.session.scalars(select(Award).where(Award.task_id == task.id).order_by(Award.id)))
+    return list(
+        db.session.scalars(select(Award).where(Award.task_id == task.id).order_by(Award.id))
+    )
 
 
 def get_award(award_id: Any, viewer: Any) -> Award:
     award = _get(Award, award_id, "award")
-    if not _authed(viewer) or viewer.id not in (award.task.client_id, award.provider_id):
-        if not (_authed(viewer) and viewer.is_operator):
-            raise NotFound("No such award.")
+    party = _authed(viewer) and viewer.id in (award.task.client_id, award.provider_id)
+    if not party and not (_authed(viewer) and viewer.is_operator):
+        raise NotFound("No such award.")
     return award
 
 
@@ -602,7 +603,9 @@ def withdraw_milestone(milestone: Milestone, client: Any) -> Milestone:
     if milestone.status != "planned":
         raise Conflict("Only a milestone not funded yet can be withdrawn.")
     milestone.status = "withdrawn"
-    credit = ledger.account("crowdsourcing_credit", milestone.award_id, milestone.award.task.currency)
+    credit = ledger.account(
+        "crowdsourcing_credit", milestone.award_id, milestone.award.task.currency
+    )
     still_planned = db.session.scalar(
         select(func.count(Milestone.id)).where(
             Milestone.award_id == milestone.award_id, Milestone.status == "planned"

@@ -56,8 +56,9 @@ def verify_ledger(app):
 
 @pytest.fixture
 def post(people, verify_ledger):
-    from marketplace_kit.events import commit
     from marketplace_kit_crowdsourcing import service
+
+    from marketplace_kit.events import commit
 
     def make(kind="tender", client=None, **kw):
         now = utcnow()

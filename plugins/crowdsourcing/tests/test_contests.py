@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from marketplace_kit_crowdsourcing import service
+from marketplace_kit_crowdsourcing.models import Entry, Task
 from sqlalchemy import update
 
 from marketplace_kit.core.db import utcnow
@@ -16,8 +18,6 @@ from marketplace_kit.events import commit
 from marketplace_kit.extensions import db
 from marketplace_kit.jobs import run_periodic_now
 from marketplace_kit.money import Money
-from marketplace_kit_crowdsourcing import service
-from marketplace_kit_crowdsourcing.models import Entry, Task
 
 
 def usd(amount):

@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from marketplace_kit_crowdsourcing import service
 from sqlalchemy import update
 from werkzeug.datastructures import FileStorage
 
@@ -20,7 +21,6 @@ from marketplace_kit.events import commit
 from marketplace_kit.extensions import db
 from marketplace_kit.jobs import run_periodic_now
 from marketplace_kit.money import Money
-from marketplace_kit_crowdsourcing import service
 
 
 def usd(amount):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from marketplace_kit_crowdsourcing import service
+from marketplace_kit_crowdsourcing.models import AllowanceUse, Award, Bid
 from sqlalchemy import select
 
 from marketplace_kit.core.db import utcnow
@@ -12,8 +14,6 @@ from marketplace_kit.core.notifications.models import Notification
 from marketplace_kit.errors import Conflict, PermissionDenied, ValidationError
 from marketplace_kit.events import commit
 from marketplace_kit.extensions import db
-from marketplace_kit_crowdsourcing import service
-from marketplace_kit_crowdsourcing.models import AllowanceUse, Award, Bid
 
 
 def bid(task, user, amount=20_000, **kw):
