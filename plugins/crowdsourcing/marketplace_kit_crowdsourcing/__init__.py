@@ -210,6 +210,20 @@ def mk_page_sections(place: str, subject: Any, user: Any):
 
 
 @hookimpl
+def mk_sitemap_urls():
+    from sqlalchemy import select
+
+    from marketplace_kit.extensions import db
+
+    from .models import Task
+
+    rows = db.session.execute(
+        select(Task.id, Task.updated_at).where(Task.state == "open").order_by(Task.id)
+    ).all()
+    return [("/tasks", None)] + [(f"/tasks/{task_id}", updated) for task_id, updated in rows]
+
+
+@hookimpl
 def mk_user_data_export(user: Any):
     from .service import bids_of, entries_of
 

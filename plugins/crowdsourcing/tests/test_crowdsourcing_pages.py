@@ -145,3 +145,11 @@ def test_contest_pages_blind_entries_and_winners(client, post, people):
 def test_listing_page_links_to_the_task(client, post):
     task = post()
     assert f"/tasks/{task.id}" in html(client.get(f"/listings/{task.listing_id}"))
+
+
+def test_open_tasks_are_in_the_sitemap(client, post):
+    open_task, cancelled = post(), post()
+    service.cancel_task(cancelled, cancelled.client)
+    commit()
+    xml = html(client.get("/sitemap.xml"))
+    assert f"/tasks/{open_task.id}</loc>" in xml and f"/tasks/{cancelled.id}</loc>" not in xml

@@ -68,3 +68,14 @@ def test_an_offer_keeps_its_author_as_provider(app, user_factory, listing_factor
     order = engine.place_order("inquiry", customer=customer, listing=offer, provider=author)
     commit()
     assert order.provider_id == author.id
+
+
+def test_a_request_listing_page_offers_no_checkout(app, client, user_factory, listing_factory):
+    wanted = listing_factory(listing_type="wanted")
+    offer = listing_factory()
+    client.login(user_factory())
+    assert f"/listings/{offer.id}/checkout" in client.get(f"/listings/{offer.id}").get_data(
+        as_text=True
+    )
+    page = client.get(f"/listings/{wanted.id}").get_data(as_text=True)
+    assert f"/listings/{wanted.id}/checkout" not in page
