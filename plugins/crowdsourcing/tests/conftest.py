@@ -45,7 +45,7 @@ def people(user_factory, fund_wallet):
     }
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def verify_ledger(app):
     """Every scenario ends with a sound ledger."""
     yield
