@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from marketplace_kit import plugin_settings, state
 from marketplace_kit.core.db import utcnow
@@ -295,6 +296,7 @@ def search_tasks(
         stmt = stmt.where(func.coalesce(Task.budget_min, amount) <= budget_max)
     if deadline_before is not None:
         stmt = stmt.where(Task.deadline <= deadline_before)
+    stmt = stmt.options(selectinload(Task.listing))
     return list(db.session.scalars(stmt.order_by(Task.deadline, Task.id).limit(limit)))
 
 
@@ -438,7 +440,14 @@ def withdraw_bid(bid: Bid, provider: Any) -> Bid:
 
 def visible_bids(task: Task, viewer: Any) -> list[Bid]:
     """All bids for the client and on open tenders; on sealed ones a provider sees only theirs."""
-    bids = list(db.session.scalars(select(Bid).where(Bid.task_id == task.id).order_by(Bid.id)))
+    bids = list(
+        db.session.scalars(
+            select(Bid)
+            .where(Bid.task_id == task.id)
+            .options(selectinload(Bid.provider))
+            .order_by(Bid.id)
+        )
+    )
     viewer_id = getattr(viewer, "id", None) if _authed(viewer) else None
     if viewer_id == task.client_id or not task.sealed:
         return [b for b in bids if b.status != "withdrawn" or b.provider_id == viewer_id]
@@ -457,7 +466,10 @@ def bid_count(task: Task) -> int:
 def bids_of(provider: Any) -> list[Bid]:
     return list(
         db.session.scalars(
-            select(Bid).where(Bid.provider_id == provider.id).order_by(Bid.id.desc())
+            select(Bid)
+            .where(Bid.provider_id == provider.id)
+            .options(selectinload(Bid.task).selectinload(Task.listing))
+            .order_by(Bid.id.desc())
         )
     )
 
@@ -734,7 +746,12 @@ def submit_entry(
 def visible_entries(task: Task, viewer: Any) -> list[Entry]:
     """All entries for the client and in public contests; in blind ones an entrant sees only theirs."""
     entries = list(
-        db.session.scalars(select(Entry).where(Entry.task_id == task.id).order_by(Entry.id))
+        db.session.scalars(
+            select(Entry)
+            .where(Entry.task_id == task.id)
+            .options(selectinload(Entry.provider))
+            .order_by(Entry.id)
+        )
     )
     viewer_id = getattr(viewer, "id", None) if _authed(viewer) else None
     if viewer_id == task.client_id or not task.sealed:

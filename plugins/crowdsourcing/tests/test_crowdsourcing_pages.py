@@ -153,3 +153,27 @@ def test_open_tasks_are_in_the_sitemap(client, post):
     commit()
     xml = html(client.get("/sitemap.xml"))
     assert f"/tasks/{open_task.id}</loc>" in xml and f"/tasks/{cancelled.id}</loc>" not in xml
+
+
+def test_pages_do_not_query_once_per_bid_or_task(app, client, post, people, user_factory):
+    from marketplace_kit.testing import count_queries
+
+    task = post()
+
+    def counts():
+        with count_queries(app) as task_log:
+            assert client.get(f"/tasks/{task.id}").status_code == 200
+        with count_queries(app) as browse_log:
+            assert client.get("/tasks").status_code == 200
+        return len(task_log), len(browse_log)
+
+    for name in ("alice", "bob"):
+        service.place_bid(task, people[name], amount=1000, days=1, proposal="p")
+    post()
+    commit()
+    few = counts()
+    for _ in range(6):
+        service.place_bid(task, user_factory(), amount=1000, days=1, proposal="p")
+        post()
+    commit()
+    assert counts() == few
