@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from babel import Locale, UnknownLocaleError
-from marshmallow import RAISE, Schema, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, fields, post_load, validate, validates_schema
 from marshmallow import ValidationError as MMValidationError
 
 from .errors import ConfigError
@@ -188,6 +188,7 @@ class OrdersSchema(_Strict):
     auto_accept_days = fields.Integer(load_default=7, validate=validate.Range(1, 365))
     dispute_window_days = fields.Integer(load_default=14, validate=validate.Range(1, 365))
     dispute_response_days = fields.Integer(load_default=5, validate=validate.Range(1, 365))
+    booking_release_hours = fields.Integer(load_default=24, validate=validate.Range(0, 24 * 90))
     dispute_unanswered = fields.String(
         load_default="opener_wins", validate=validate.OneOf(["opener_wins", "operator_decides"])
     )
@@ -361,6 +362,62 @@ class MessagingSchema(_Strict):
     )
 
 
+#: The core's reputation factors and their default weights (see docs/trust.md).
+TRUST_FACTORS = (
+    "rating",
+    "completed_orders",
+    "on_time",
+    "cancellations",
+    "disputes",
+    "verification",
+    "account_age",
+)
+_DEFAULT_TRUST_WEIGHTS = {
+    "rating": 40,
+    "completed_orders": 15,
+    "on_time": 10,
+    "cancellations": 10,
+    "disputes": 10,
+    "verification": 10,
+    "account_age": 5,
+}
+
+
+class TrustSchema(_Strict):
+    """Reviews and reputation (see docs/trust.md)."""
+
+    #: days after an order completes during which both sides may review it
+    review_window_days = fields.Integer(load_default=14, validate=validate.Range(1, 365))
+    max_review_length = fields.Integer(load_default=2000, validate=validate.Range(10, 20_000))
+    #: Bayesian average: the rating a user starts from, and how many reviews it is worth
+    prior_mean = fields.Float(load_default=3.5, validate=validate.Range(1, 5))
+    prior_weight = fields.Float(load_default=5.0, validate=validate.Range(0, 1000))
+    #: completed orders that count as a full "experience" factor
+    completed_orders_target = fields.Integer(load_default=20, validate=validate.Range(1, 100_000))
+    #: an order with a booking end counts as on time when completed within this many hours
+    #: after it; any other order when completed within ``on_time_days`` of being placed
+    on_time_grace_hours = fields.Integer(load_default=24, validate=validate.Range(0, 24 * 365))
+    on_time_days = fields.Integer(load_default=14, validate=validate.Range(1, 3650))
+    #: the verification level that counts as fully verified
+    verification_full_level = fields.Integer(load_default=2, validate=validate.Range(1, 100))
+    #: account age (days) that counts as fully established
+    account_age_full_days = fields.Integer(load_default=365, validate=validate.Range(1, 36_500))
+    #: weight of each core factor; a plugin factor brings its own weight
+    weights = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(TRUST_FACTORS)),
+        values=fields.Float(validate=validate.Range(0, 1000)),
+        load_default=lambda: dict(_DEFAULT_TRUST_WEIGHTS),
+    )
+    #: badge "Top rated": this rating or more with at least ``top_rated_min_reviews`` reviews
+    top_rated_rating = fields.Float(load_default=4.5, validate=validate.Range(1, 5))
+    top_rated_min_reviews = fields.Integer(load_default=3, validate=validate.Range(1, 10_000))
+
+    @post_load
+    def _fill_weights(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["weights"] = {**_DEFAULT_TRUST_WEIGHTS, **data["weights"]}
+        return data
+
+
 class AppSchema(_Strict):
     debug = fields.Boolean(load_default=False)
     demo = fields.Boolean(load_default=False)
@@ -441,6 +498,7 @@ SECTIONS: dict[str, type[Schema]] = {
     "notifications": NotificationsSchema,
     "messaging": MessagingSchema,
     "moderation": ModerationSchema,
+    "trust": TrustSchema,
 }
 
 

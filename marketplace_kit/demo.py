@@ -497,6 +497,104 @@ def seed_reports(app: Flask, seed: int) -> None:
     commit()
 
 
+#: (stars, text) a customer gives a provider and (stars, text) the provider gives back.
+DEMO_REVIEWS = [
+    (
+        (5, "Arrived early and everything was spotless. Would book again."),
+        (5, "Clear instructions, paid at once."),
+    ),
+    ((4, "很好，准时到达，沟通顺畅。"), (5, "非常友好的客户，谢谢！")),  # noqa: RUF001
+    ((5, "Всё отлично, рекомендую."), (4, "Спасибо, приятно было работать.")),
+    ((3, "Good work, but 40 minutes late."), (5, "Friendly and flexible.")),
+]
+
+
+def seed_reviews(app: Flask, seed: int) -> None:
+    """Completed orders with published two-way reviews (and a reply), one blind review,
+    and every user's reputation computed, so profiles, cards and search show ratings."""
+    import random
+
+    from sqlalchemy import select
+
+    from .core.db import utcnow
+    from .core.ledger import service as ledger
+    from .core.listings.models import Listing
+    from .core.orders import engine
+    from .core.orders.models import Order
+    from .core.trust import service as trust
+    from .core.trust.reputation import recompute
+    from .core.users.models import User
+    from .events import commit
+    from .extensions import db
+    from .money import Money
+
+    rng = random.Random(seed)
+    currency = state_currency(app)
+    emails = ("customer@demo.example", "olga@demo.example", "sam@demo.example")
+    customers = [
+        u for u in db.session.scalars(select(User).where(User.email.in_(emails))) if u is not None
+    ]
+    if not customers:
+        return
+    clearing = ledger.account("clearing", "sandbox", currency)
+    for customer in customers:
+        wallet = ledger.account("wallet", customer, currency)
+        ledger.transfer("deposit", clearing, wallet, Money(200_000, currency), memo="demo top-up")
+    commit()
+    customer_ids = {c.id for c in customers}
+    listings = [
+        x
+        for x in db.session.scalars(
+            select(Listing)
+            .where(
+                Listing.status == "published",
+                Listing.listing_type.in_(("product", "service")),
+                Listing.currency == currency,
+                Listing.price_amount <= 50_000,
+                (Listing.quantity.is_(None)) | (Listing.quantity >= 5),
+            )
+            .order_by(Listing.id)
+        )
+        if x.author_id not in customer_ids
+    ]
+    seen: set[int] = set()
+    providers = []
+    for listing in listings:
+        if listing.author_id not in seen:
+            seen.add(listing.author_id)
+            providers.append(listing)
+    for n, listing in enumerate(providers[:6]):
+        for k in range(1 + n % 3):
+            customer = customers[(n + k) % len(customers)]
+            order = engine.place_order("purchase", customer=customer, listing=listing)
+            engine.transition(order, "pay_from_wallet", customer)
+            engine.transition(order, "mark_delivered", listing.author)
+            engine.transition(order, "accept", customer)
+            commit()
+            (c_stars, c_text), (p_stars, p_text) = DEMO_REVIEWS[(n + k) % len(DEMO_REVIEWS)]
+            c_stars = max(1, min(5, c_stars - (1 if rng.random() < 0.15 else 0)))
+            review = trust.submit_review(order, customer, c_stars, c_text)
+            trust.submit_review(order, listing.author, p_stars, p_text)
+            commit()
+            if c_stars <= 3:
+                trust.reply_to(review, listing.author, "Sorry about that: the traffic was bad.")
+                commit()
+    # A blind review: the customer reviewed their completed order, the provider has not yet.
+    done = db.session.scalars(
+        select(Order)
+        .join(User, User.id == Order.customer_id)
+        .where(User.email == "customer@demo.example", Order.state == "completed")
+        .order_by(Order.id)
+    ).first()
+    if done is not None and trust.review_of(done, "customer") is None:
+        text = "清洁套装很好用，推荐！"  # noqa: RUF001 - Chinese punctuation
+        trust.submit_review(done, done.customer, 5, text, now=utcnow())
+        commit()
+    for user_id in db.session.scalars(select(User.id).where(User.deleted_at.is_(None))):
+        recompute(user_id)
+    commit()
+
+
 def build_demo(
     config: str | None, *, database_url: str | None, seed: int, port: int, host: str
 ) -> tuple[Flask, list[tuple[str, str, str]]]:
@@ -526,5 +624,6 @@ def build_demo(
         seed_messages(app, seed)
         seed_console(app, seed)
         seed_reports(app, seed)
+        seed_reviews(app, seed)
         state(app).pm.hook.mk_seed_demo(app=app, seed=seed)
     return app, logins

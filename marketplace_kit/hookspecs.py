@@ -21,9 +21,12 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from datetime import datetime
+
     import click
     from flask import Blueprint, Flask, Request
     from marshmallow import Schema
+    from sqlalchemy import ColumnElement
 
     from .core.ledger.kinds import AccountKind
     from .core.listings.models import Listing
@@ -36,6 +39,10 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from .core.orders.fees import PriceLine
     from .core.orders.models import Order
     from .core.payments.providers import PaymentProvider
+    from .core.stats.panels import StatsPanel
+    from .core.stats.period import Period
+    from .core.trust.models import Review
+    from .core.trust.reputation import ReputationFactor
     from .core.users.models import User, VerificationRequest
     from .core.users.profiles import ProfileSection
     from .core.users.verification import VerificationField
@@ -244,7 +251,7 @@ def mk_register_report_kinds(app: Flask) -> list[ReportKind]:
     read), ``visible_to(target, user)`` (content a user cannot see cannot be
     reported by them), and ``hide(target, reason)`` / ``restore(target,
     before)`` / ``is_hidden(target)`` when moderators can hide it. The core
-    registers ``user``, ``listing`` and ``message``. A duplicate name stops
+    registers ``user``, ``listing``, ``message`` and ``review``. A duplicate name stops
     startup naming both plugins.
     """
 
@@ -289,6 +296,22 @@ def mk_search_listings(query: SearchQuery) -> SearchResult | None:
     """
 
 
+@hookspec
+def mk_listing_availability(
+    listing_type: ListingType, start: datetime, end: datetime
+) -> ColumnElement[bool] | None:
+    """Say which listings of ``listing_type`` are free for the whole period [start, end).
+
+    Return a SQLAlchemy condition on ``listings`` (correlated subqueries are
+    fine), or ``None`` when the plugin knows nothing about this type's
+    availability. ``start`` and ``end`` are aware UTC datetimes. The conditions
+    of every answering plugin must all hold; a type nobody answers for is not
+    bookable by period and drops out of searches with ``available_start/end``.
+    The core answers for types whose process uses the ``reserve_slot`` action
+    (free while fewer than ``capacity`` slot-holding orders overlap).
+    """
+
+
 # ---------------------------------------------------------------------------
 # Phase 2: requests -- objects prepared in place
 # ---------------------------------------------------------------------------
@@ -325,6 +348,23 @@ def mk_order_price_lines(order: Order, subtotal: Money) -> list[PriceLine]:
     :class:`marketplace_kit.core.orders.fees.PriceLine` in the order's
     currency with ``payer`` ``"customer"`` (added to what the customer pays;
     negative for a discount) or ``"provider"`` (deducted from the payout).
+    """
+
+
+@hookspec
+def mk_reputation_factors(user: User, role: str) -> list[ReputationFactor]:
+    """Return :class:`marketplace_kit.core.trust.reputation.ReputationFactor` items for ``user``.
+
+    Called whenever the reputation of ``user`` in ``role`` (``"provider"`` or
+    ``"customer"``) is recomputed -- after a review is published, an order is
+    completed or cancelled, a dispute is resolved or a verification decided --
+    inside that unit of work, never on page view. Each factor has a unique
+    ``key``, a ``label``, a ``value`` from 0 to 1 (1 is best) and a
+    ``weight``; the core folds all factors (its own, weighted by ``[trust]
+    weights``, then every plugin's in hook call order) into
+    ``score = 100 * sum(weight * value) / sum(weight)``. An optional ``badge``
+    label is shown while ``value >= 0.5``. Return ``[]`` when the factor does
+    not apply; a value outside 0-1 or a duplicate key is an error.
     """
 
 
@@ -384,6 +424,20 @@ def mk_page_sections(place: str, subject: Any, user: User | None) -> list[PageSe
     is the viewer (``None`` when anonymous): decide per viewer what to show and
     return ``[]`` when there is nothing. Sections from all plugins are sorted
     by ``order`` then ``key``; each is rendered from its own template.
+    """
+
+
+@hookspec
+def mk_console_stats_panels(period: Period) -> list[StatsPanel]:
+    """Return :class:`marketplace_kit.core.stats.panels.StatsPanel` tables for the statistics page.
+
+    Called while rendering ``/console/stats`` (and its CSV exports) for an
+    operator allowed ``console.stats``. ``period`` is the
+    :class:`marketplace_kit.core.stats.period.Period` asked for (``start`` and
+    ``end`` UTC days, both included; ``start_at``/``end_at`` datetimes;
+    ``granularity`` and ``buckets()``). Aggregate in SQL. Panels from all
+    plugins are sorted by ``order`` then ``key``; a key returned twice stops
+    with both plugins named. Return ``[]`` when there is nothing to show.
     """
 
 
@@ -451,6 +505,18 @@ def mk_message_sent(message: Message) -> None:
     stored ``message.body`` is unmasked: show other people
     ``marketplace_kit.core.messaging.service.visible_body(message)``, which
     applies the operator's ``[messaging] mask_contacts`` setting.
+    """
+
+
+@hookspec
+def mk_review_published(review: Review) -> None:
+    """A review became visible (called after commit, once per review).
+
+    Published when both parties of the order reviewed each other, or by the
+    ``core.trust_publish_reviews`` job when the review window closed.
+    ``review.subject_id`` is who was reviewed, in ``review.subject_role``.
+    The core notifies the subject (``review_received``) and recomputes their
+    reputation. The object is detached from the finished transaction.
     """
 
 

@@ -35,6 +35,8 @@ BUILTIN_PLUGINS = (
     "marketplace_kit.builtin.orders",
     "marketplace_kit.builtin.notifications",
     "marketplace_kit.builtin.moderation",
+    "marketplace_kit.builtin.trust",
+    "marketplace_kit.builtin.stats",
 )
 
 

@@ -86,3 +86,33 @@ def test_demo_fills_the_console_queues(tmp_path, monkeypatch):
         assert len(groups) >= 2 and max(g.count for g in groups) == 2
         decided = moderation.queue(moderator, status="actioned")
         assert decided and decided[0].reports[0].decision.action == "hide"
+
+
+def test_demo_shows_reviews_and_reputation(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("MARKETPLACE_CONFIG", raising=False)
+    from marketplace_kit.core.listings.models import Listing
+    from marketplace_kit.core.trust.models import Reputation, Review
+    from marketplace_kit.demo import build_demo
+    from marketplace_kit.extensions import db
+
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    app, _logins = build_demo(None, database_url=url, seed=1, port=5097, host="127.0.0.1")
+    with app.app_context():
+        published = db.session.scalar(
+            select(func.count(Review.id)).where(Review.published_at.is_not(None))
+        )
+        blind = db.session.scalar(
+            select(func.count(Review.id)).where(Review.published_at.is_(None))
+        )
+        assert published >= 6 and blind >= 1
+        assert db.session.scalar(select(func.count(Reputation.id))) >= 6
+        rated = db.session.scalar(
+            select(func.count(Listing.id)).where(Listing.provider_rating.is_not(None))
+        )
+        assert rated >= 3
+        listing = db.session.scalars(
+            select(Listing).where(Listing.provider_rating.is_not(None))
+        ).first()
+        page = app.test_client().get(f"/listings/{listing.id}").get_data(as_text=True)
+        assert "★" in page

@@ -46,6 +46,16 @@ def test_percent_rounds_half_up():
     assert Money(999, "USD").percent(10) == Money(100, "USD")  # 99.9 -> 100
 
 
+def test_formatting_matches_babel_in_every_shipped_locale():
+    from babel.numbers import format_currency
+
+    for locale in ("en", "zh_Hans", "ru", "de_DE", "ja"):
+        for currency in ("USD", "JPY", "CNY", "RUB", "EUR", "KWD"):
+            for amount in (0, 5, -123456789, 100000001):
+                m = Money(amount, currency)
+                assert m.format(locale) == format_currency(m.to_decimal(), currency, locale=locale)
+
+
 def test_locale_formatting():
     assert Money(123456, "USD").format("en") == "$1,234.56"
     assert Money(123456, "CNY").format("zh_Hans") == "¥1,234.56"

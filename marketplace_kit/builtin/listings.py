@@ -12,6 +12,7 @@ from ..core.listings.search import SearchQuery, SearchResult, default_search
 from ..core.listings.types import (
     ListingType,
     ProductAttributes,
+    ReviewCriterion,
     ServiceAttributes,
     register_listing_types,
 )
@@ -31,6 +32,10 @@ def mk_register_listing_types(app: Flask) -> list[ListingType]:
             filterable=("condition",),
             pricing_units=("item",),
             stocked=True,
+            review_criteria=(
+                ReviewCriterion("as_described", _l("As described")),
+                ReviewCriterion("communication", _l("Communication")),
+            ),
         ),
         ListingType(
             name="service",
@@ -41,6 +46,10 @@ def mk_register_listing_types(app: Flask) -> list[ListingType]:
             searchable=("service_area",),
             filterable=("remote",),
             pricing_units=("hour", "day", "project", "person", "item"),
+            review_criteria=(
+                ReviewCriterion("punctuality", _l("Punctuality")),
+                ReviewCriterion("quality", _l("Quality of work")),
+            ),
         ),
     ]
 

@@ -40,6 +40,13 @@ def mk_register_processes(app: Flask):
     return configured(state(app).settings.orders)
 
 
+@hookimpl
+def mk_listing_availability(listing_type, start, end):
+    from ..core.orders.availability import slot_condition
+
+    return slot_condition(listing_type, start, end)
+
+
 @hookimpl(tryfirst=True)
 def mk_register_payment_providers(app: Flask):
     from ..core.payments.providers import ManualProvider, SandboxProvider, sandbox_secret

@@ -39,6 +39,8 @@ OPERATOR_ACTIONS: dict[str, tuple[str, ...]] = {
     # the report queue: view, assign, dismiss, hide, warn (suspend/ban also
     # need operator.suspend_users)
     "reports.handle": ("moderator", "support"),
+    # the statistics dashboard and its CSV exports
+    "console.stats": ("finance",),
 }
 
 #: Operator roles that may read (never write) the conversation of an order

@@ -16,6 +16,15 @@ from .notifications.models import (
 )
 from .orders.models import FeeOverride, Order, OrderEvent, OrderLine, OrderTimer, OutboxMessage
 from .payments.models import IdempotencyKey, Payment, PayoutRequest, WebhookEvent
+from .stats.models import (
+    ListingViewDay,
+    StatsDaily,
+    StatsDailyCategory,
+    StatsDailyProvider,
+    StatsDailySite,
+    StatsRollupState,
+)
+from .trust.models import Reputation, Review
 from .users.models import ApiToken, Invitation, SecurityEvent, User, VerificationRequest
 
 __all__ = [
@@ -33,6 +42,7 @@ __all__ = [
     "LedgerAccount",
     "Listing",
     "ListingImage",
+    "ListingViewDay",
     "Message",
     "ModerationDecision",
     "Notification",
@@ -49,8 +59,15 @@ __all__ = [
     "Posting",
     "QueueAssignment",
     "Report",
+    "Reputation",
+    "Review",
     "SavedSearch",
     "SecurityEvent",
+    "StatsDaily",
+    "StatsDailyCategory",
+    "StatsDailyProvider",
+    "StatsDailySite",
+    "StatsRollupState",
     "User",
     "UserBlock",
     "VerificationRequest",

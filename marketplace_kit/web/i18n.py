@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from flask import current_app, has_request_context, request
 from flask_babel import get_locale, gettext
 from flask_login import current_user
@@ -36,6 +39,20 @@ def select_timezone() -> str | None:
     from ..app import state
 
     return state(current_app).settings.site["timezone"]
+
+
+def site_timezone() -> ZoneInfo:
+    """The marketplace's time zone (``[site] timezone``): times typed into forms are in it."""
+    from ..app import state
+
+    return ZoneInfo(state(current_app).settings.site["timezone"])
+
+
+def local_to_utc(value: datetime | None) -> datetime | None:
+    """A naive date-time typed into a form, read in the site's time zone, as aware UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=site_timezone()).astimezone(UTC)
 
 
 def format_money(value: Money | None) -> str:

@@ -75,6 +75,7 @@ def install_template_globals(app: Flask, mk: MarketplaceState) -> None:
 
     app.jinja_env.globals.update(
         site=settings.site,
+        site_timezone_name=settings.site["timezone"],
         theme=settings.theme,
         mk_version=__version__,
         main_menu_links=main_menu_links,

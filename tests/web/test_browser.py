@@ -43,3 +43,27 @@ def test_form_error_is_shown_next_to_its_field(page, live_server):
     described = page.get_attribute("input[name=password]", "aria-describedby")
     assert page.locator(f"#{described}").is_visible()
     assert page.input_value("input[name=email]") == "short@example.com"  # nothing lost
+
+
+def test_new_messages_appear_without_reloading(page, live_server, user_factory, listing_factory):
+    from marketplace_kit.core.messaging import service
+    from marketplace_kit.events import commit
+
+    provider = user_factory(display_name="Ivan", password="a long passphrase 42")
+    customer = user_factory(display_name="Chen")
+    listing = listing_factory(author=provider, title="Kitchen repairs")
+    conv, _first = service.start_conversation(customer, listing=listing, body="Hello there")
+    commit()
+    page.goto(live_server("/login"))
+    page.fill("input[name=email]", provider.email)
+    page.fill("input[name=password]", "a long passphrase 42")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(live_server(f"/messages/{conv.id}"))
+    assert page.locator("li.message").count() == 1
+    service.send_message(conv, customer, "Are you free on Friday?")
+    commit()
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # poll now
+    page.wait_for_selector("li.message#latest:has-text('Are you free on Friday?')", timeout=5000)
+    assert page.locator("li.message").count() == 2
+    assert page.url.endswith(f"/messages/{conv.id}")  # the same page, not reloaded

@@ -60,6 +60,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "console.reports_bulk_dismiss": roles("moderator", "support"),
     "console.report_target": roles("moderator", "support"),
     "console.moderation_log": roles("moderator", "support"),
+    "console.stats": roles("finance"),
 }
 
 WHO = ("admin", "moderator", "finance", "support", "member", "anonymous")

@@ -72,11 +72,19 @@ def test_json_clients_get_problem_json_for_pages_too(client):
     assert resp.status_code == 404 and resp.mimetype == PROBLEM
 
 
-def test_form_without_csrf_token_is_refused(client):
-    resp = client.post("/locale", data={"locale": "ru"})
+def test_form_without_csrf_token_is_refused(client, user_factory):
+    user = user_factory(email="csrf@example.com", password="a long passphrase 1")
+    resp = client.post("/login", data={"email": user.email, "password": "a long passphrase 1"})
     assert resp.status_code == 400
     assert "form expired" in resp.get_data(as_text=True)
-    assert "mk_lang" not in resp.headers.get("Set-Cookie", "")
+    assert "/logout" not in client.get("/").text
+
+
+def test_language_switch_needs_no_token_and_anonymous_pages_no_session(client):
+    home = client.get("/")
+    assert "Set-Cookie" not in home.headers  # no CSRF token, so no session cookie
+    resp = client.post("/locale", data={"locale": "ru", "next": "/"})
+    assert resp.status_code == 303 and "mk_lang=ru" in resp.headers["Set-Cookie"]
 
 
 def test_state_changing_route_refuses_get(client):

@@ -2,8 +2,9 @@
 
 A visitor registers as a provider and publishes a listing; another registers
 as a customer, finds it by search, buys it with a card, and messages the
-provider; the provider marks it delivered; the customer accepts. Every step
-goes through the pages a person would use (forms, buttons, links).
+provider; the provider marks it delivered; the customer accepts; both review
+each other. Every step goes through the pages a person would use (forms,
+buttons, links).
 """
 
 from __future__ import annotations
@@ -98,6 +99,23 @@ def test_two_strangers_trade_through_the_pages(browser, live_server):
         buyer.click("button[value=accept]")
         buyer.wait_for_load_state()
         assert buyer.locator(".order-state").inner_text() == "Completed"
+
+        # Both review each other; the reviews stay blind until both are in.
+        buyer.select_option("select[name=rating]", "5")
+        buyer.fill(".review-form textarea[name=text]", "Exactly as described, friendly seller.")
+        buyer.click(".review-form button[type=submit]")
+        buyer.wait_for_load_state()
+        seller.goto(order_url)
+        assert "Exactly as described" not in seller.content()  # blind until the seller reviews
+        seller.select_option("select[name=rating]", "4")
+        seller.click(".review-form button[type=submit]")
+        seller.wait_for_load_state()
+        assert "Exactly as described, friendly seller." in seller.content()
+        buyer.goto(listing_url)
+        buyer.click("main a:has-text('Harbour Kayaks')")
+        buyer.wait_for_load_state()
+        assert "/users/" in buyer.url
+        assert "Exactly as described, friendly seller." in buyer.content()  # public profile
     finally:
         seller_ctx.close()
         buyer_ctx.close()

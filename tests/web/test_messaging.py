@@ -133,6 +133,7 @@ def test_every_page_endpoint_is_private(client, people, thread, order):
         client.login(people[who])
         assert client.get(base).status_code == 404
         assert client.get(attachment).status_code == 404
+        assert client.get(f"{base}/since/0").status_code == 404
         for url in (base, f"{base}/read", f"{base}/block", f"{base}/unblock"):
             assert client.submit(url, {"body": "hi"}).status_code == 404, (who, url)
         assert conv.id not in [c.id for c, _n in service.conversations_of(people[who])]
@@ -255,3 +256,26 @@ def test_every_api_endpoint_is_private(client, people, thread, order, api_token_
         assert made.status_code in (403, 404), who
     assert client.get("/api/v1/conversations").status_code == 401
     assert count(Message) == 1
+
+
+@pytest.mark.mk_config({"messaging": {"mask_contacts": True}})
+def test_refresh_fragment_has_only_newer_messages_as_the_page_shows_them(client, people, thread):
+    conv, first, _listing = thread
+    client.login(people["provider"])
+    page = client.get(f"/messages/{conv.id}").text
+    assert f'data-refresh="/messages/{conv.id}/since/0"' in page
+    assert "js/conversation.js" in page
+    assert client.get(f"/messages/{conv.id}/since/{first.id}").text == ""
+    later = service.send_message(conv, people["customer"], "Call me: +7 916 123-45-67")
+    hidden = service.send_message(conv, people["customer"], "spam spam")
+    hidden.hidden_at = later.created_at
+    commit()
+    resp = client.get(f"/messages/{conv.id}/since/{first.id}")
+    assert resp.status_code == 200 and resp.headers["Cache-Control"] == "no-store"
+    assert f'data-id="{later.id}"' in resp.text and "Hello" not in resp.text
+    assert "Call me: [hidden]" in resp.text  # masked like the page
+    assert "spam spam" not in resp.text and f'data-id="{hidden.id}"' not in resp.text
+    client.login(people["customer"])  # the sender sees that it was hidden
+    mine = client.get(f"/messages/{conv.id}/since/{later.id}").text
+    assert "hidden by moderators" in mine and "spam spam" not in mine
+    assert client.get(f"/messages/{conv.id}/since/{2**40}").text == ""

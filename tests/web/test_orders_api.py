@@ -183,3 +183,29 @@ def test_finance_overrides_a_providers_fees_and_confirms_transfers(client, setup
         "/api/v1/orders", json={"listing_id": setup["listing"].id}, headers=setup["c"]
     ).json
     assert [ln["code"] for ln in again["lines"]] == ["item", "commission"]
+
+
+def test_receipt_for_the_two_parties_only(client, setup):
+    order = client.post(
+        "/api/v1/orders", json={"listing_id": setup["listing"].id}, headers=setup["c"]
+    ).json
+    body = {"provider": "sandbox", "card": "4242424242424242"}
+    client.post(f"/api/v1/orders/{order['id']}/payments", json=body, headers=setup["c"])
+    url = f"/api/v1/orders/{order['id']}/receipt"
+    receipt = client.get(url, headers=setup["c"])
+    assert receipt.status_code == 200, receipt.json
+    r = receipt.json
+    assert (r["order_id"], r["state"], r["quantity"]) == (order["id"], "paid", 1)
+    assert r["customer"] == {"id": setup["customer"].id, "display_name": "Chen"}
+    assert r["provider"]["display_name"] == "Shop"
+    assert r["customer_total"] == {"amount": 3000, "currency": "USD"}
+    assert {(line["code"], line["payer"], line["amount"]) for line in r["lines"]} >= {
+        ("commission", "provider", 300)
+    }
+    assert [(p["provider"], p["status"], p["amount"]) for p in r["payments"]] == [
+        ("sandbox", "succeeded", 3000)
+    ]
+    assert client.get(url, headers=setup["p"]).json == r
+    stranger = client.get(url, headers=setup["stranger"])
+    assert stranger.status_code == 404
+    assert stranger.headers["Content-Type"].startswith("application/problem+json")

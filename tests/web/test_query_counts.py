@@ -36,6 +36,7 @@ def world(app, user_factory, listing_factory, category_factory, order_factory, a
 
     def grow(n: int) -> None:
         from marketplace_kit.core.listings.social import add_favourite
+        from marketplace_kit.core.messaging import service as messaging
 
         for i in range(n):
             listing = listing_factory(
@@ -45,6 +46,7 @@ def world(app, user_factory, listing_factory, category_factory, order_factory, a
             listing_factory(author=viewer, title=f"Own {i}")
             add_favourite(viewer, listing=listing)
             order_factory(customer=viewer, listing=listing)
+            messaging.start_conversation(viewer, listing=listing, body=f"Is pan {i} iron?")
             commit()
 
     return {"viewer": viewer, "token": token, "grow": grow}
@@ -60,6 +62,8 @@ PAGES = [
     ("/orders", None),
     ("/api/v1/listings/", 10),
     ("/api/v1/orders", None),
+    ("/messages", None),
+    ("/api/v1/conversations", None),
 ]
 
 
@@ -94,3 +98,14 @@ def test_listing_page_query_budget(app, client, world, listing_factory):
     url = f"/listings/{listing.id}"
     count, log = _count(app, client, url, world["token"])
     assert count <= 10, f"{url}: {count} queries:\n{log}"
+
+
+@pytest.mark.mk_config({"messaging": {"mask_contacts": True}})
+@pytest.mark.parametrize("url", ["/messages", "/api/v1/conversations"])
+def test_inbox_with_masking_does_not_grow_with_rows(app, client, world, url):
+    client.login(world["viewer"])
+    world["grow"](1)
+    few, _ = _count(app, client, url, world["token"])
+    world["grow"](MANY - 1)
+    many, many_log = _count(app, client, url, world["token"])
+    assert many == few, f"{url}: {few} queries for 1 row, {many} for {MANY}:\n{many_log}"

@@ -162,6 +162,7 @@ def test_business_kind_only_for_business_accounts(client, user_factory):
                 "payout.approve",
                 "payment.confirm",
                 "fees.override",
+                "console.stats",
             },
         ),
     ],

@@ -65,6 +65,7 @@ class Listing(TimestampMixin, db.Model):
         Index("ix_listings_status_created", "status", "created_at", "id"),
         Index("ix_listings_status_price", "status", "price_amount", "id"),
         Index("ix_listings_status_lat_lng", "status", "latitude", "longitude"),
+        Index("ix_listings_status_rating", "status", "provider_rating", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,6 +97,11 @@ class Listing(TimestampMixin, db.Model):
     #: The indexed document: title, description and the type's searchable public
     #: attributes, with CJK runs split into bigrams (see ``search.documents``).
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
+    #: The author's Bayesian-averaged rating as provider (``None`` without published
+    #: reviews) and their review count, copied here when their reputation is recomputed
+    #: so search can filter and sort by it (see ``core.trust.reputation``).
+    provider_rating: Mapped[float | None] = mapped_column(Float)
+    provider_review_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     author: Mapped[User] = relationship()
     category: Mapped[Category | None] = relationship()

@@ -15,6 +15,7 @@ import binascii
 import json
 import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -42,7 +43,7 @@ from .documents import fts5_query, query_terms, tsquery
 from .models import Listing
 from .types import listing_types
 
-SORTS = ("relevance", "newest", "price_asc", "price_desc", "distance")
+SORTS = ("relevance", "newest", "price_asc", "price_desc", "distance", "rating")
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = 111.045
 MAX_RADIUS_KM = 1000.0
@@ -53,6 +54,8 @@ MAX_LIMIT = 100
 MAX_PRICE = 10**15
 MAX_INT = 2**63 - 1  # BIGINT (prices)
 MAX_ID = 2**31 - 1  # INTEGER (ids, integer attributes)
+#: Longest period an availability search may ask about.
+MAX_AVAILABILITY_SPAN = timedelta(days=90)
 
 
 @dataclass
@@ -62,10 +65,15 @@ class SearchQuery:
     listing_type: str | None = None
     min_price: int | None = None
     max_price: int | None = None
+    #: Only listings whose provider's rating (``listings.provider_rating``) is at least this.
+    min_rating: float | None = None
     lat: float | None = None
     lng: float | None = None
     radius_km: float | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: free for the whole period [available_start, available_end) (bookable types only)
+    available_start: datetime | None = None
+    available_end: datetime | None = None
     author_id: int | None = None
     sort: str | None = None
     cursor: str | None = None
@@ -125,6 +133,12 @@ def validate_query(query: SearchQuery) -> None:
             isinstance(value, bool) or not isinstance(value, int) or value < 0
         ):
             errors[name] = ["A whole number of minor units, 0 or more."]
+    if query.min_rating is not None and (
+        isinstance(query.min_rating, bool)
+        or not isinstance(query.min_rating, int | float)
+        or not 1 <= query.min_rating <= 5
+    ):
+        errors["min_rating"] = ["Between 1 and 5."]
     if (query.lat is None) != (query.lng is None):
         errors["lat"] = ["Give both lat and lng."]
     if query.lat is not None:
@@ -138,6 +152,7 @@ def validate_query(query: SearchQuery) -> None:
         errors["radius_km"] = ["Give lat and lng with a radius."]
     if query.sort == "distance" and query.lat is None:
         errors["sort"] = ["Sorting by distance needs lat and lng."]
+    _validate_period(query, errors)
     if query.listing_type and query.listing_type not in listing_types():
         errors["listing_type"] = ["Unknown listing type."]
     filterable = filterable_attributes(query.listing_type)
@@ -146,6 +161,23 @@ def validate_query(query: SearchQuery) -> None:
             errors.setdefault("attributes", []).append(f"{key!r} cannot be filtered on.")
     if errors:
         raise ValidationError("The search parameters are invalid.", errors=errors)
+
+
+def _validate_period(query: SearchQuery, errors: dict[str, list[str]]) -> None:
+    start, end = query.available_start, query.available_end
+    if start is None and end is None:
+        return
+    if start is None or end is None:
+        errors["available_start"] = ["Give both the start and the end of the period."]
+        return
+    # naive datetimes are UTC; aware ones are converted to UTC
+    start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
+    end = end.replace(tzinfo=UTC) if end.tzinfo is None else end.astimezone(UTC)
+    if end <= start:
+        errors["available_end"] = ["The end must be after the start."]
+    elif end - start > MAX_AVAILABILITY_SPAN:
+        errors["available_end"] = [f"At most {MAX_AVAILABILITY_SPAN.days} days after the start."]
+    query.available_start, query.available_end = start, end
 
 
 def filterable_attributes(listing_type: str | None) -> dict[str, Any]:
@@ -246,6 +278,8 @@ def conditions(
         conds.append(Listing.price_amount >= query.min_price)
     if query.max_price is not None:
         conds.append(Listing.price_amount <= query.max_price)
+    if query.min_rating is not None:
+        conds.append(Listing.provider_rating >= float(query.min_rating))
     if query.author_id is not None:
         conds.append(Listing.author_id == query.author_id)
     if query.lat is not None and query.radius_km is not None:
@@ -261,6 +295,10 @@ def conditions(
     fields_ = filterable_attributes(query.listing_type)
     for key, value in query.attributes.items():
         conds.append(_attribute_condition(key, value, fields_[key]))
+    if query.available_start is not None and query.available_end is not None:
+        from ..orders.availability import availability_condition
+
+        conds.append(availability_condition(query.available_start, query.available_end))
     return conds
 
 
@@ -372,6 +410,22 @@ def default_search(query: SearchQuery) -> SearchResult:
                         tuple_(Listing.price_amount, Listing.id)
                         < tuple_(_int(cursor, "p"), _int(cursor, "id"))
                     )
+        elif query.sort == "rating":
+            # Unrated providers last: they sort as rating 0.
+            rating = func.coalesce(Listing.provider_rating, 0.0)
+            order = [rating.desc(), Listing.id.desc()]
+            if cursor:
+                r = cursor.get("r")
+                if (
+                    isinstance(r, bool)
+                    or not isinstance(r, int | float)
+                    or not math.isfinite(r)
+                    or not 0 <= r <= 5
+                ):
+                    raise ValidationError(errors={"cursor": ["Invalid cursor."]})
+                stmt = stmt.where(
+                    or_(rating < r, and_(rating == r, Listing.id < _int(cursor, "id")))
+                )
         else:  # distance
             assert dist is not None
             order = [dist.asc(), Listing.id.asc()]
@@ -397,6 +451,8 @@ def default_search(query: SearchQuery) -> SearchResult:
                 data["p"] = last[0].price_amount
             if query.sort == "distance":
                 data["d"] = last[1]
+            if query.sort == "rating":
+                data["r"] = last[0].provider_rating or 0.0
             next_cursor = encode_cursor(data)
     hits = [
         SearchHit(row[0], float(row[1]) if distance is not None and row[1] is not None else None)

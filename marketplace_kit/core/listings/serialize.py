@@ -30,6 +30,8 @@ def listing_data(listing: Any, viewer: Any, *, distance_km: float | None = None)
         "latitude": listing.latitude,
         "longitude": listing.longitude,
         "author": {"id": listing.author_id, "display_name": listing.author.display_name},
+        "provider_rating": listing.provider_rating,
+        "provider_review_count": listing.provider_review_count or 0,
         "images": [
             {
                 "id": img.id,

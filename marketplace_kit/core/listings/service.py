@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app
 from marshmallow import ValidationError as MMValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ...errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ...events import emit
@@ -422,9 +423,22 @@ def can_view(listing: Listing, viewer: Any) -> bool:
     )
 
 
+def _detail_loads() -> tuple[Any, ...]:
+    """What a listing page shows besides the row: one joined query plus one for the images."""
+    return (
+        joinedload(Listing.category),
+        joinedload(Listing.author),
+        selectinload(Listing.images),
+    )
+
+
 def get_listing(listing_id: int, viewer: Any = None) -> Listing:
     """The listing, if ``viewer`` may see it (published, or theirs, or an operator)."""
-    listing = db.session.get(Listing, listing_id) if 0 < listing_id <= MAX_ID else None
+    listing = (
+        db.session.get(Listing, listing_id, options=_detail_loads())
+        if 0 < listing_id <= MAX_ID
+        else None
+    )
     if listing is None or not can_view(listing, viewer):
         raise NotFound("No such listing.")
     return listing

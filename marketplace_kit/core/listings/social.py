@@ -18,6 +18,7 @@ SAVED_SEARCH_KEYS = (
     "listing_type",
     "min_price",
     "max_price",
+    "min_rating",
     "lat",
     "lng",
     "radius_km",

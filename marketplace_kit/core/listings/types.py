@@ -25,6 +25,18 @@ EXTENSION_KEY = "mk_listing_types"
 
 
 @dataclass(frozen=True)
+class ReviewCriterion:
+    """A per-criterion rating (1-5) reviews of this type's orders may give, e.g. punctuality.
+
+    ``name`` is lower_snake_case (the key in a review's ``criteria``); ``label``
+    is shown on the review form (translate it with ``lazy_gettext``).
+    """
+
+    name: str
+    label: Any
+
+
+@dataclass(frozen=True)
 class ListingType:
     """A kind of listing.
 
@@ -44,6 +56,8 @@ class ListingType:
     templates: dict[str, str] = field(default_factory=dict)
     pricing_units: tuple[str, ...] = ("item",)
     stocked: bool = False
+    #: Optional per-criterion ratings of reviews of this type's orders.
+    review_criteria: tuple[ReviewCriterion, ...] = ()
 
     def schema_fields(self) -> dict[str, fields.Field]:
         return dict(self._fields)
@@ -73,6 +87,15 @@ class ListingType:
 
         if not self.pricing_units or set(self.pricing_units) - set(PRICING_UNITS):
             raise bad(f"pricing_units must be a non-empty subset of {PRICING_UNITS}")
+        seen: set[str] = set()
+        for criterion in self.review_criteria:
+            if not isinstance(criterion, ReviewCriterion):
+                raise bad("review_criteria must be ReviewCriterion items")
+            if not criterion.name.replace("_", "").isalnum() or not criterion.name.islower():
+                raise bad(f"review criterion {criterion.name!r} must be lower_snake_case")
+            if criterion.name in seen:
+                raise bad(f"review criterion {criterion.name!r} is listed twice")
+            seen.add(criterion.name)
         schema_fields = self.schema_fields()
         for fname, f in schema_fields.items():
             scope = (f.metadata or {}).get("scope", "public")

@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ...errors import NotFound, PermissionDenied, ValidationError
 from ...events import emit
@@ -233,13 +235,16 @@ def sees_hidden(viewer: Any) -> bool:
     return viewer is not None and can(viewer, "reports.handle")
 
 
-def messages_of(conversation: Conversation, viewer: Any = None) -> list[Message]:
+def messages_of(conversation: Conversation, viewer: Any = None, after_id: int = 0) -> list[Message]:
     """The messages of ``conversation`` that ``viewer`` may see (all of them without a viewer).
 
     A message hidden by moderators is left out for everyone but its sender
     (who is shown that it was hidden) and operators who handle reports.
+    ``after_id`` keeps only newer messages (what a page that shows the others lacks).
     """
     stmt = select(Message).where(Message.conversation_id == conversation.id)
+    if after_id:
+        stmt = stmt.where(Message.id > after_id)
     if viewer is not None and not sees_hidden(viewer):
         stmt = stmt.where(or_(Message.hidden_at.is_(None), Message.sender_id == viewer.id))
     return list(db.session.scalars(stmt.order_by(Message.id)))
@@ -301,6 +306,90 @@ def conversations_of(user: Any, limit: int = 100) -> list[tuple[Conversation, in
         .limit(limit)
     ).all()
     return [(c, n or 0) for c, n in rows]
+
+
+@dataclass
+class InboxRow:
+    conversation: Conversation
+    unread: int
+    last: Message | None  # the latest message the user may see
+    preview: str  # its body as shown to the user (masked where that applies), shortened
+
+
+PREVIEW_CHARS = 140
+
+
+def inbox_of(user: Any, limit: int = 100) -> list[InboxRow]:
+    """The inbox: conversations with unread counts and a preview of the latest message.
+
+    The number of queries does not depend on the number of conversations: the
+    latest messages, the other participants, the listings and which
+    conversations are paid (for masking) are each loaded in one query.
+    """
+    rows = conversations_of(user, limit=limit)
+    if not rows:
+        return []
+    ids = [c.id for c, _n in rows]
+    visible = Message.conversation_id.in_(ids)
+    if not sees_hidden(user):
+        visible = and_(visible, or_(Message.hidden_at.is_(None), Message.sender_id == user.id))
+    latest = {
+        m.conversation_id: m
+        for m in db.session.scalars(
+            select(Message).where(
+                Message.id.in_(
+                    select(func.max(Message.id)).where(visible).group_by(Message.conversation_id)
+                )
+            )
+        )
+    }
+    # the other participants and the listings, for the names and titles shown
+    db.session.scalars(
+        select(Conversation)
+        .where(Conversation.id.in_(ids))
+        .options(
+            selectinload(Conversation.starter),
+            selectinload(Conversation.recipient),
+            selectinload(Conversation.listing),
+        )
+    ).all()
+    paid = _paid_conversations([c for c, _n in rows]) if settings()["mask_contacts"] else None
+    out = []
+    for conv, unread in rows:
+        last = latest.get(conv.id)
+        text = ""
+        if last is not None:
+            text = last.body if paid is None or conv.id in paid else mask_contacts(last.body)
+            text = " ".join(text.split())
+            if len(text) > PREVIEW_CHARS:
+                text = text[: PREVIEW_CHARS - 1].rstrip() + "…"
+        out.append(InboxRow(conv, unread, last, text))
+    return out
+
+
+def _paid_conversations(conversations: Sequence[Conversation]) -> set[int]:
+    """Ids of the conversations that count as paid (see :func:`is_paid`), in two queries."""
+    states = settings()["paid_states"]
+    paid = select(OrderEvent.id).where(
+        OrderEvent.order_id == Order.id, OrderEvent.to_state.in_(states)
+    )
+    out: set[int] = set()
+    by_order = {c.order_id: c.id for c in conversations if c.order_id is not None}
+    if by_order:
+        found = db.session.scalars(select(Order.id).where(Order.id.in_(by_order), paid.exists()))
+        out.update(by_order[o] for o in found)
+    inquiries = [c for c in conversations if c.order_id is None and c.listing_id is not None]
+    if inquiries:
+        pairs = db.session.execute(
+            select(Order.listing_id, Order.customer_id, Order.provider_id).where(
+                Order.listing_id.in_({c.listing_id for c in inquiries}), paid.exists()
+            )
+        ).all()
+        paid_pairs = {(lid, frozenset((a, b))) for lid, a, b in pairs}
+        out.update(
+            c.id for c in inquiries if (c.listing_id, frozenset(c.participant_ids)) in paid_pairs
+        )
+    return out
 
 
 def total_unread(user: Any) -> int:

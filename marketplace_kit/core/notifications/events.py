@@ -17,6 +17,7 @@ OPERATOR_DECISION = "operator_decision"
 NEW_MESSAGE = "new_message"
 SAVED_SEARCH_MATCH = "saved_search_match"
 PRICE_DROP = "price_drop"
+REVIEW_RECEIVED = "review_received"
 
 #: order ``notify`` template -> title; ``%(order_id)s`` and ``%(role)s`` are filled in.
 ORDER_TITLES: dict[str, Any] = {
@@ -147,6 +148,19 @@ def _render_price_drop(context: dict[str, Any]) -> tuple[str, str]:
     )
 
 
+def _render_review(context: dict[str, Any]) -> tuple[str, str]:
+    """A review of the user was published (both reviewed, or the review window closed)."""
+    stars = int(context.get("rating") or 0)
+    return (
+        gettext("%(name)s reviewed you", name=context.get("author_name") or "-"),
+        gettext(
+            "%(stars)s of 5 stars for order #%(order_id)s. You can reply once on your profile.",
+            stars=stars,
+            order_id=context.get("order_id"),
+        ),
+    )
+
+
 CORE_EVENTS = (
     EventType(ORDER_UPDATE, _l("Order updates"), render=_render_order),
     EventType(VERIFICATION_DECIDED, _l("Verification decisions"), render=_render_verification),
@@ -156,6 +170,7 @@ CORE_EVENTS = (
     EventType(NEW_MESSAGE, _l("New messages"), render=_render_message),
     EventType(SAVED_SEARCH_MATCH, _l("Saved search matches"), render=_render_saved_search),
     EventType(PRICE_DROP, _l("Price drops on favourites"), render=_render_price_drop),
+    EventType(REVIEW_RECEIVED, _l("Reviews about me"), render=_render_review),
 )
 
 

@@ -8,6 +8,8 @@ A process is a mapping (from Python or TOML)::
         "description": "Pay into escrow, deliver, accept, payout.",
         "states": ["pending_payment", "paid", "delivered", "completed", "cancelled"],
         "final_states": ["completed", "cancelled"],       # optional; default: states without exits
+        "success_states": ["completed"],    # optional; orders here count as completed (reviews,
+        "cancelled_states": ["cancelled"],  # reputation); default: none. Cancelled likewise.
         "transitions": [
             {"name": "place", "from": [], "to": "pending_payment", "actors": ["customer"],
              "actions": [{"name": "reserve_stock"}, {"name": "calculate_price"}]},
@@ -118,6 +120,8 @@ class ProcessSchema(_Strict):
     states = fields.List(fields.String(validate=NAME), required=True, validate=validate.Length(1))
     state_labels = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     final_states = fields.List(fields.String(), load_default=None, allow_none=True)
+    success_states = fields.List(fields.String(), load_default=list)
+    cancelled_states = fields.List(fields.String(), load_default=list)
     transitions = fields.List(
         fields.Nested(TransitionSchema), required=True, validate=validate.Length(1)
     )
@@ -169,6 +173,10 @@ class Process:
     initial: Transition
     source: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
     state_labels: dict[str, str] = field(compare=False, default_factory=dict)
+    #: States in which an order counts as completed successfully (it can be reviewed,
+    #: it counts towards reputation) or as cancelled; declared by the process.
+    success_states: tuple[str, ...] = ()
+    cancelled_states: tuple[str, ...] = ()
 
     def state_label(self, state: str) -> str:
         """The untranslated label of ``state`` (pages pass it through gettext)."""
@@ -289,6 +297,13 @@ def build_process(raw: dict[str, Any], actions: dict[str, Any], plugin: str = "?
         if unknown:
             raise fail(f"unknown final state(s): {', '.join(unknown)}")
         final = tuple(data["final_states"])
+    for key in ("success_states", "cancelled_states"):
+        unknown = [s for s in data[key] if s not in states]
+        if unknown:
+            raise fail(f"unknown {key.replace('_', ' ')}: {', '.join(unknown)}")
+    overlap = sorted(set(data["success_states"]) & set(data["cancelled_states"]))
+    if overlap:
+        raise fail(f"state(s) both successful and cancelled: {', '.join(overlap)}")
     return Process(
         name=name,
         version=version,
@@ -299,4 +314,6 @@ def build_process(raw: dict[str, Any], actions: dict[str, Any], plugin: str = "?
         initial=initial,
         source=raw,
         state_labels=dict(data["state_labels"]),
+        success_states=tuple(data["success_states"]),
+        cancelled_states=tuple(data["cancelled_states"]),
     )

@@ -54,6 +54,11 @@ class ListingSchema(Schema):
     latitude = fields.Float(allow_none=True)
     longitude = fields.Float(allow_none=True)
     author = fields.Nested(AuthorSchema)
+    provider_rating = fields.Float(
+        allow_none=True,
+        metadata={"description": "The author's Bayesian-averaged rating as provider (1-5)"},
+    )
+    provider_review_count = fields.Integer()
     images = fields.List(fields.Nested(ImageSchema))
     attributes = fields.Dict(
         keys=fields.String(),
@@ -76,9 +81,20 @@ class SearchArgs(Schema):
     listing_type = fields.String()
     min_price = fields.Integer(validate=validate.Range(min=0))
     max_price = fields.Integer(validate=validate.Range(min=0))
+    min_rating = fields.Float(
+        validate=validate.Range(1, 5),
+        metadata={"description": "Only listings whose provider's rating is at least this"},
+    )
     lat = fields.Float(validate=validate.Range(-90, 90))
     lng = fields.Float(validate=validate.Range(-180, 180))
     radius_km = fields.Float()
+    available_start = fields.DateTime(
+        metadata={
+            "description": "With available_end: only listings free for the whole period "
+            "(bookable types; ISO 8601, UTC when no offset is given)."
+        }
+    )
+    available_end = fields.DateTime()
     sort = fields.String(validate=validate.OneOf(SORTS))
     cursor = fields.String(validate=validate.Length(max=500))
     limit = fields.Integer(load_default=24, validate=validate.Range(1, MAX_LIMIT))
@@ -161,9 +177,12 @@ def _query(args: dict[str, Any]) -> SearchQuery:
         listing_type=args.get("listing_type"),
         min_price=args.get("min_price"),
         max_price=args.get("max_price"),
+        min_rating=args.get("min_rating"),
         lat=args.get("lat"),
         lng=args.get("lng"),
         radius_km=args.get("radius_km"),
+        available_start=args.get("available_start"),
+        available_end=args.get("available_end"),
         sort=args.get("sort"),
         cursor=args.get("cursor"),
         limit=args["limit"],
@@ -400,7 +419,7 @@ class SavedSearchSchema(Schema):
     params = fields.Dict(
         required=True,
         metadata={
-            "description": "q, category, listing_type, min_price, max_price, lat, "
+            "description": "q, category, listing_type, min_price, max_price, min_rating, lat, "
             "lng, radius_km, attributes"
         },
     )

@@ -60,6 +60,20 @@ class ConversationSummarySchema(Schema):
     unread = fields.Integer()
 
 
+class LastMessageSchema(Schema):
+    id = fields.Integer()
+    sender_id = fields.Integer()
+    preview = fields.String(
+        metadata={"description": "Start of the body, masked like the body, whitespace folded."}
+    )
+    has_attachments = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class InboxEntrySchema(ConversationSummarySchema):
+    last_message = fields.Nested(LastMessageSchema, allow_none=True)
+
+
 class ConversationDetailSchema(ConversationSummarySchema):
     masked = fields.Boolean()
     messages = fields.List(fields.Nested(ConversationMessageSchema))
@@ -143,11 +157,25 @@ def _detail(conversation: Conversation, user: Any) -> dict[str, Any]:
 
 @bp.route("/conversations", methods=["GET"])
 @bp.doc(security=BEARER)
-@bp.response(200, ConversationSummarySchema(many=True))
+@bp.response(200, InboxEntrySchema(many=True))
 def list_conversations():
-    """My conversations, newest activity first, with unread counts."""
+    """My conversations, newest activity first, with unread counts and the latest message."""
     user = api_user("read")
-    return [_summary(c, user, n) for c, n in service.conversations_of(user)]
+    return [
+        {
+            **_summary(row.conversation, user, row.unread),
+            "last_message": None
+            if row.last is None
+            else {
+                "id": row.last.id,
+                "sender_id": row.last.sender_id,
+                "preview": row.preview,
+                "has_attachments": bool(row.last.attachments),
+                "created_at": row.last.created_at,
+            },
+        }
+        for row in service.inbox_of(user)
+    ]
 
 
 @bp.route("/conversations", methods=["POST"])

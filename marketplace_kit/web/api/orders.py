@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -20,7 +20,7 @@ from ...core.orders.models import Order
 from ...core.orders.views import orders_of, transition_options, visible_order
 from ...core.payments import idempotency, payouts
 from ...core.payments.models import Payment, PayoutRequest
-from ...core.payments.service import start_payment
+from ...core.payments.service import payments_of, start_payment
 from ...errors import NotFound
 from ...extensions import db
 from .auth import BEARER, api_user
@@ -117,6 +117,26 @@ class PaymentSchema(Schema):
     reference = fields.String(allow_none=True)
     details = fields.Dict()
     message = fields.String(allow_none=True)
+
+
+class PartySchema(Schema):
+    id = fields.Integer()
+    display_name = fields.String()
+
+
+class ReceiptSchema(Schema):
+    order_id = fields.Integer()
+    marketplace = fields.String()
+    issued_at = fields.DateTime(metadata={"description": "When the order was placed."})
+    state = fields.String()
+    customer = fields.Nested(PartySchema)
+    provider = fields.Nested(PartySchema)
+    listing_id = fields.Integer(allow_none=True)
+    item = fields.String(allow_none=True, metadata={"description": "The listing's title."})
+    quantity = fields.Integer()
+    lines = fields.List(fields.Nested(LineSchema))
+    customer_total = fields.Nested(MoneySchema)
+    payments = fields.List(fields.Nested(PaymentSchema))
 
 
 class BalanceSchema(Schema):
@@ -247,6 +267,33 @@ def get_order(order_id: int):
     """An order with its price lines, timeline and the transitions you may take now."""
     user = api_user("read")
     return order_payload(visible_order(order_id, user), user)
+
+
+@bp.route("/orders/<int:order_id>/receipt", methods=["GET"])
+@bp.doc(security=BEARER)
+@bp.response(200, ReceiptSchema)
+def get_receipt(order_id: int):
+    """The receipt of a priced order (what the receipt page shows): lines, total, payments."""
+    from ...app import state
+
+    user = api_user("read")
+    order = visible_order(order_id, user)
+    if not order.is_priced:
+        raise NotFound("This order has no receipt.")
+    return {
+        "order_id": order.id,
+        "marketplace": state(current_app).settings.site["name"],
+        "issued_at": order.created_at,
+        "state": order.state,
+        "customer": order.customer,
+        "provider": order.provider,
+        "listing_id": order.listing_id,
+        "item": order.listing.title if order.listing else None,
+        "quantity": order.quantity,
+        "lines": order.lines,
+        "customer_total": order.customer_total,
+        "payments": payments_of(order),
+    }
 
 
 @bp.route("/orders/<int:order_id>/transitions/<name>", methods=["POST"])

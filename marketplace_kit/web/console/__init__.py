@@ -34,6 +34,7 @@ _PEOPLE = _l("Users")
 _MONEY = _l("Orders and money")
 _CONFIG = _l("Configuration")
 _AUDIT = _l("Audit")
+_STATS = _l("Statistics")
 
 #: Every console section in display order; other console modules append theirs.
 SECTIONS: list[Section] = [
@@ -63,6 +64,7 @@ SECTIONS: list[Section] = [
         _CONFIG,
     ),
     Section("console.webhook_list", _l("Webhooks"), "webhooks.manage", _CONFIG),
+    Section("console.stats", _l("Statistics dashboard"), "console.stats", _STATS),
     Section("console.operator_actions", _l("Operator audit log"), "operator.view_audit", _AUDIT),
     Section("console.audit_log", _l("Security audit log"), "operator.view_audit", _AUDIT),
     Section("console.moderation_log", _l("Moderation log"), "reports.handle", _AUDIT),
@@ -90,4 +92,4 @@ def _console_nav() -> dict[str, Any]:
     }
 
 
-from . import audit, config, money, queues, reports, users  # noqa: E402,F401  (register the views on bp)
+from . import audit, config, money, queues, reports, stats, users  # noqa: E402,F401  (register the views on bp)

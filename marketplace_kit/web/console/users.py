@@ -78,7 +78,15 @@ def _user_context(user: User, errors: dict[str, list[str]] | None = None) -> dic
         )
     )
     override = console.fee_override(user)
+    from ...core.trust import reputation as trust_reputation
+    from ...core.trust import service as trust
+
     return {
+        "reviews_received": trust.reviews_about(user, limit=50, include_hidden=True),
+        "reviews_written": trust.reviews_by(user, limit=50),
+        "reputations": trust_reputation.reputations_of(user),
+        "role_labels": trust_reputation.ROLE_LABELS,
+        "badge_label": trust_reputation.badge_label,
         "user": user,
         "roles": OPERATOR_ROLES,
         "errors": errors or {},

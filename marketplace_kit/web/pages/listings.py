@@ -3,7 +3,9 @@ moderation, categories, favourites and saved searches."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -29,9 +31,11 @@ from ...core.listings import categories as category_service
 from ...core.listings import service
 from ...core.listings.search import SORTS, SearchQuery, filterable_attributes, search_listings
 from ...core.listings.types import get_listing_type, listing_types
+from ...core.orders.availability import bookable_types
 from ...errors import MarketplaceError, NotFound, ValidationError
 from ...events import commit
 from ...extensions import db
+from ..i18n import local_to_utc
 from .listing_forms import (
     apply_errors,
     attribute_names,
@@ -50,7 +54,10 @@ SORT_LABELS = {
     "price_asc": _l("Price: low to high"),
     "price_desc": _l("Price: high to low"),
     "distance": _l("Distance"),
+    "rating": _l("Provider rating"),
 }
+#: The search page's "minimum rating" choices (stars).
+MIN_RATINGS = ("4.5", "4", "3.5", "3")
 STATUS_LABELS = {
     "draft": _l("Draft"),
     "pending": _l("Waiting for approval"),
@@ -104,6 +111,25 @@ def _float(name: str, errors: dict[str, list[str]]) -> float | None:
     return value
 
 
+#: search query field -> its name in the search form
+FORM_NAMES = {"available_start": "available_from", "available_end": "available_to"}
+
+
+def _local_datetime(name: str, errors: dict[str, list[str]]) -> datetime | None:
+    """A ``datetime-local`` argument, in the site's time zone, as aware UTC."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        errors[name] = [str(_l("Enter a date and time such as 2026-05-01T09:00."))]
+        return None
+    if value.tzinfo is not None:
+        return value
+    return local_to_utc(value)
+
+
 def query_from_args() -> tuple[SearchQuery, dict[str, list[str]]]:
     errors: dict[str, list[str]] = {}
     currency = _currency()
@@ -123,17 +149,29 @@ def query_from_args() -> tuple[SearchQuery, dict[str, list[str]]]:
             attributes[key[5:]] = value
     lat, lng = _float("lat", errors), _float("lng", errors)
     radius = _float("radius_km", errors)
+    min_rating = _float("min_rating", errors)
+    if min_rating is not None and not 1 <= min_rating <= 5:
+        errors["min_rating"] = [str(_l("Between 1 and 5 stars."))]
+        min_rating = None
     if radius is not None and lat is None:
         radius = None
     sort = request.args.get("sort") or None
     if sort not in (None, *SORTS):
         sort = None
+    available_start = _local_datetime("available_from", errors)
+    available_end = _local_datetime("available_to", errors)
+    if (available_start is None) != (available_end is None) and not errors.get("available_to"):
+        errors["available_to"] = [str(_l("Give both the start and the end of the period."))]
+        available_start = available_end = None
     query = SearchQuery(
+        available_start=available_start,
+        available_end=available_end,
         q=(request.args.get("q") or "")[:200] or None,
         category=request.args.get("category") or None,
         listing_type=listing_type,
         min_price=None if min_price in (None, -1) else min_price,
         max_price=None if max_price in (None, -1) else max_price,
+        min_rating=min_rating,
         lat=lat,
         lng=lng,
         radius_km=radius,
@@ -155,7 +193,7 @@ def search():
     except ValidationError as exc:
         errors.update(
             {
-                k: [str(m) for m in v] if isinstance(v, list) else [str(v)]
+                FORM_NAMES.get(k, k): [str(m) for m in v] if isinstance(v, list) else [str(v)]
                 for k, v in exc.errors.items()
             }
         )
@@ -169,8 +207,16 @@ def search():
     if result is not None and result.next_cursor:
         next_url = url_for("listings.search", **{**args, "cursor": result.next_cursor})
     currency = _currency()
+    base = url_for("listings.search")
+
+    def refine(**changes: str) -> str:
+        """This search with some arguments changed and the cursor dropped (facet links)."""
+        merged = {k: v for k, v in {**args, **changes}.items() if v and k != "cursor"}
+        return f"{base}?{urlencode(merged)}" if merged else base
+
     return render_template(
         "listings/search.html",
+        refine=refine,
         result=result,
         query=query,
         args=args,
@@ -179,7 +225,9 @@ def search():
         tree=category_service.flatten(),
         types=listing_types(),
         filterable=filterable_attributes(query.listing_type),
+        bookable=bookable_types(),
         sort_labels=SORT_LABELS,
+        min_ratings=MIN_RATINGS,
         price_min_str=minor_to_str(query.min_price, currency),
         price_max_str=minor_to_str(query.max_price, currency),
         can_save=_user() is not None,
@@ -212,6 +260,10 @@ def detail(listing_id: int):
         }
     from ...core.listings.social import is_favourite
 
+    if listing.status == "published" and (user is None or user.id != listing.author_id):
+        from ...core.stats.service import record_view
+
+        record_view(listing.id)
     return render_template(
         "listings/detail.html",
         listing=listing,
@@ -221,8 +273,9 @@ def detail(listing_id: int):
         can_edit=user is not None and can(user, "listing.edit", listing),
         can_moderate=service.is_moderator(user),
         favourite=is_favourite(user, listing) if user else False,
-        action_form=ActionForm(),
-        reject_form=RejectForm(),
+        # anonymous visitors get no POST buttons here, so no CSRF token (and no session cookie)
+        action_form=ActionForm() if user is not None else None,
+        reject_form=RejectForm() if service.is_moderator(user) else None,
     )
 
 
@@ -419,6 +472,7 @@ def saved_searches():
                 "listing_type": query.listing_type,
                 "min_price": query.min_price,
                 "max_price": query.max_price,
+                "min_rating": query.min_rating,
                 "lat": query.lat,
                 "lng": query.lng,
                 "radius_km": query.radius_km,

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from ... import __version__
 from ...app import state
 from ...core.access import can
-from ...extensions import db
+from ...extensions import csrf, db
 from ..i18n import LOCALE_COOKIE
 
 bp = Blueprint("main", __name__)
@@ -164,7 +164,10 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.post("/locale")
+@csrf.exempt
 def set_locale():
+    # Only sets the language cookie: nothing a forged request could abuse, and leaving the
+    # CSRF token out of the footer form keeps anonymous pages free of a session cookie.
     locales = state(current_app).settings.site["locales"]
     code = request.form.get("locale", "")
     if code not in locales:

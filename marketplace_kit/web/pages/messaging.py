@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -23,6 +32,7 @@ from ...core.listings.models import Listing
 from ...core.messaging import service
 from ...core.messaging.models import Conversation, Message
 from ...core.orders.views import visible_order
+from ...core.users.service import MAX_ID
 from ...errors import MarketplaceError, NotFound
 from ...events import commit
 from ...extensions import db
@@ -66,14 +76,16 @@ def _apply_errors(form: FlaskForm, exc: MarketplaceError) -> None:
         form.form_errors.append(exc.detail)
 
 
-def _conversation_context(conversation: Conversation, form: MessageForm | None = None):
+def _conversation_context(
+    conversation: Conversation, form: MessageForm | None = None, messages_after: int = 0
+):
     user = _user()
     participant = user.id in conversation.participant_ids
     masked = service.masking_applies(conversation)
     other = conversation.other(user) if participant else None
     return {
         "conversation": conversation,
-        "messages": service.messages_of(conversation, user),
+        "messages": service.messages_of(conversation, user, after_id=messages_after),
         "body_of": lambda m: service.visible_body(m, masked),
         "masked": masked,
         "sees_hidden": service.sees_hidden(user),
@@ -104,7 +116,7 @@ def order_conversation(order: Any) -> dict[str, Any] | None:
 @bp.get("/messages")
 @login_required
 def inbox():
-    rows = service.conversations_of(_user())
+    rows = service.inbox_of(_user())
     return render_template("messaging/inbox.html", rows=rows, user=_user())
 
 
@@ -113,6 +125,21 @@ def inbox():
 def conversation(conversation_id: int):
     conv = service.visible_conversation(conversation_id, _user())
     return render_template("messaging/conversation.html", **_conversation_context(conv))
+
+
+@bp.get("/messages/<int:conversation_id>/since/<int:after_id>")
+@login_required
+def since(conversation_id: int, after_id: int):
+    """The messages newer than ``after_id`` as an HTML fragment (the page's script polls it)."""
+    conv = service.visible_conversation(conversation_id, _user())
+    ctx = _conversation_context(conv, messages_after=min(after_id, MAX_ID))
+    html = "".join(
+        render_template("messaging/_message.html", m=m, latest=False, **ctx)
+        for m in ctx["messages"]
+    )
+    resp = make_response(html)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @bp.post("/messages/<int:conversation_id>")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -38,6 +37,7 @@ from ...events import commit
 from ...extensions import db
 from ...money import Money
 from ..forms import AmountField
+from ..i18n import local_to_utc
 
 bp = Blueprint("orders", __name__)
 
@@ -46,8 +46,8 @@ class CheckoutForm(FlaskForm):
     quantity = IntegerField(
         _l("Quantity"), default=1, validators=[InputRequired(), NumberRange(1, 10_000)]
     )
-    start = DateTimeLocalField(_l("Start (UTC)"), validators=[Optional()])
-    end = DateTimeLocalField(_l("End (UTC)"), validators=[Optional()])
+    start = DateTimeLocalField(_l("Start"), validators=[Optional()])
+    end = DateTimeLocalField(_l("End"), validators=[Optional()])
     amount = AmountField(_l("Your offer"), validators=[Optional()])
     message = TextAreaField(_l("Message"), validators=[Optional()])
 
@@ -124,7 +124,7 @@ def checkout(listing_id: int):
         if process == "booking":
             for key in ("start", "end"):
                 value = getattr(form, key).data
-                params[key] = value.replace(tzinfo=UTC).isoformat() if value else None
+                params[key] = local_to_utc(value).isoformat() if value else None
         if process == "negotiation":
             params["amount"] = form.amount.minor
         if form.message.data:

@@ -200,3 +200,36 @@ def test_order_conversation_and_operator_access_during_a_dispute(people, listing
     engine.transition(order, "resolve_release", people["support"], {"message": "Released."})
     commit()
     assert not can(people["support"], "conversation.view", conv)
+
+
+@pytest.mark.mk_config({"messaging": {"mask_contacts": True}})
+def test_inbox_previews_the_latest_visible_message_masked_until_paid(
+    people, listing, fund_wallet, listing_factory, user_factory
+):
+    order = _paid_order(people, listing, fund_wallet)
+    conv, _first = service.start_conversation(people["provider"], order=order, body="Hello")
+    service.send_message(conv, people["customer"], "Mail me: anna@example.com\n\nthanks")
+    other = listing_factory(author=user_factory(), title="Other")
+    inquiry, _ = service.start_conversation(people["customer"], listing=other, body="x" * 500)
+    commit()
+    rows = {r.conversation.id: r for r in service.inbox_of(people["provider"])}
+    assert rows[conv.id].preview == "Mail me: [hidden] thanks"  # masked, whitespace folded
+    assert rows[conv.id].unread == 1
+    assert inquiry.id not in rows  # not the provider's conversation
+    mine = {r.conversation.id: r for r in service.inbox_of(people["customer"])}
+    assert len(mine[inquiry.id].preview) == service.PREVIEW_CHARS
+    assert mine[inquiry.id].preview.endswith("…")
+    engine.transition(order, "pay_from_wallet", people["customer"])
+    commit()
+    rows = {r.conversation.id: r for r in service.inbox_of(people["provider"])}
+    assert rows[conv.id].preview == "Mail me: anna@example.com thanks"
+
+
+def test_inbox_hides_a_message_hidden_by_moderators_from_the_recipient(people, listing):
+    conv, first = service.start_conversation(people["customer"], listing=listing, body="Hi")
+    spam = service.send_message(conv, people["customer"], "buy cheap pills")
+    commit()
+    spam.hidden_at = first.created_at
+    commit()
+    assert service.inbox_of(people["provider"])[0].preview == "Hi"
+    assert service.inbox_of(people["customer"])[0].preview == "buy cheap pills"  # the sender

@@ -80,7 +80,7 @@ def test_bad_reports_are_refused_and_save_nothing(people, listing_factory, messa
         (NotFound, (alice, "listing", draft.id, "spam")),  # others cannot see a draft
         (NotFound, (carol, "message", message.id, "spam")),  # not in that conversation
         (NotFound, (alice, "user", 0, "spam")),
-        (ValidationError, (alice, "review", 1, "spam")),  # unknown kind
+        (ValidationError, (alice, "payout", 1, "spam")),  # unknown kind
         (ValidationError, (alice, "listing", listing.id, "because")),  # unknown reason
         (ValidationError, (alice, "listing", listing.id, "other")),  # "other" needs details
         (ValidationError, (bob, "listing", listing.id, "spam")),  # own listing

@@ -1,0 +1,1 @@
+"""Trust: two-way blind reviews and reputation per role (see docs/trust.md)."""
