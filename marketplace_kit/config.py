@@ -188,6 +188,7 @@ class OrdersSchema(_Strict):
     auto_accept_days = fields.Integer(load_default=7, validate=validate.Range(1, 365))
     dispute_window_days = fields.Integer(load_default=14, validate=validate.Range(1, 365))
     dispute_response_days = fields.Integer(load_default=5, validate=validate.Range(1, 365))
+    booking_release_hours = fields.Integer(load_default=24, validate=validate.Range(0, 24 * 90))
     dispute_unanswered = fields.String(
         load_default="opener_wins", validate=validate.OneOf(["opener_wins", "operator_decides"])
     )

@@ -8,13 +8,15 @@ per app (reach them through ``marketplace_kit.app.state(app)``).
 
 from __future__ import annotations
 
-from flask_babel import Babel
+from flask import current_app
+from flask_babel import Babel, Domain
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+from werkzeug.utils import cached_property
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -33,4 +35,25 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+
+
+class _AppDomain(Domain):
+    """Flask-Babel's default domain, with its catalog cache kept per app.
+
+    Flask-Babel caches merged catalogs on the domain object, which hangs off the
+    shared ``Babel`` instance; two apps with different plugins (so different
+    translation directories) in one process would then get whichever app's
+    catalog was loaded first.
+    """
+
+    def get_translations_cache(self, ctx):
+        return current_app.extensions.setdefault("mk_babel_translations", {})
+
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self) -> Domain:
+        return _AppDomain(domain=self.domain)
+
+
+babel = _Babel()

@@ -28,7 +28,7 @@ compile() {
 mode=${1:-all}
 packages=("marketplace_kit")
 for plugin in plugins/*/marketplace_kit_*/; do
-  [[ -d "$plugin" ]] && packages+=("${plugin%/}")
+  if [[ -f "$plugin/__init__.py" ]]; then packages+=("${plugin%/}"); fi  # not *.egg-info
 done
 for pkg in "${packages[@]}"; do
   if [[ $mode != compile ]]; then catalog "$pkg"; fi

@@ -11,7 +11,10 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ("zh_Hans", "ru")
-PACKAGES = [ROOT / "marketplace_kit", *sorted(ROOT.glob("plugins/*/marketplace_kit_*"))]
+PACKAGES = [
+    ROOT / "marketplace_kit",
+    *sorted(p.parent for p in ROOT.glob("plugins/*/marketplace_kit_*/__init__.py")),
+]
 KEYWORDS = {
     **DEFAULT_KEYWORDS,
     "_l": None,

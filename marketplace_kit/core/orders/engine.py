@@ -208,6 +208,7 @@ def place_order(
     unit_price: Money | None = None,
     parent: Order | None = None,
     actor: Any = None,
+    provider: Any = None,
     now: datetime | None = None,
 ) -> Order:
     """Create an order on the latest version of a process and take its initial transition.
@@ -215,7 +216,14 @@ def place_order(
     ``process_name`` ``None`` picks the listing's process from config. The
     customer is the actor unless ``actor`` says otherwise (an operator, or
     ``SYSTEM`` for follow-up orders).
+
+    On an offer listing the provider is the listing's author. On a request
+    listing (``author_side = "request"``) the author is the customer, and
+    ``provider`` names the user who does the work (e.g. the accepted bidder);
+    anyone else placing an order on a request is refused. A closed request
+    still takes its author's orders (the work goes on after bidding closed).
     """
+    from ..listings.types import listing_types
     from .policies import policy_for
 
     now = now or utcnow()
@@ -223,10 +231,25 @@ def place_order(
     process = get_process(process_name or process_for_listing(listing))
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise ValidationError(errors={"quantity": ["Order at least one."]})
-    if listing.status != "published":
+    lt = listing_types().get(listing.listing_type)
+    is_request = lt is not None and lt.author_side == "request"
+    # A request closes once its author found a provider; their orders with them go on.
+    if listing.status != "published" and not (is_request and listing.status == "closed"):
         raise Conflict("This listing is not available.")
-    if listing.author_id == customer.id:
-        raise ValidationError("You cannot order your own listing.")
+    if is_request:
+        if listing.author_id != customer.id:
+            raise PermissionDenied("Only the author of a request places orders on it.")
+        if provider is None:
+            raise ValidationError(errors={"provider": ["Name the provider of this request."]})
+        if provider.id == customer.id:
+            raise ValidationError(errors={"provider": ["You cannot be your own provider."]})
+        provider_id = provider.id
+    else:
+        if listing.author_id == customer.id:
+            raise ValidationError("You cannot order your own listing.")
+        if provider is not None and provider.id != listing.author_id:
+            raise ValidationError(errors={"provider": ["The provider of an offer is its author."]})
+        provider_id = listing.author_id
     price = unit_price or listing.price
     order = Order(
         process_name=process.name,
@@ -234,7 +257,7 @@ def place_order(
         state="",
         version=1,
         customer_id=customer.id,
-        provider_id=listing.author_id,
+        provider_id=provider_id,
         listing_id=listing.id,
         parent_id=parent.id if parent is not None else None,
         quantity=quantity,

@@ -58,6 +58,78 @@ TRANSITION_LABELS = {
     "revise": N_("Revise the offer"),
 }
 
+#: Disputes, shared by purchase and booking: the customer opens one while the money is in
+#: escrow, the provider answers (or loses by default when the timer fires), an operator
+#: resolves by paying out, refunding, or splitting.
+DISPUTE_TRANSITIONS: list[dict[str, Any]] = [
+    {
+        "name": "open_dispute",
+        "label": N_("Open a dispute"),
+        "from": ["paid", "delivered"],  # booking: ["paid"] (see below)
+        "to": "disputed",
+        "actors": ["customer"],
+        "actions": [{"name": "open_dispute"}],
+        "notify": [{"to": [*BOTH, "operator"], "template": "dispute_opened"}],
+    },
+    {
+        "name": "answer_dispute",
+        "label": N_("Answer the dispute"),
+        "from": ["disputed"],
+        "to": "dispute_answered",
+        "actors": ["provider"],
+        "actions": [{"name": "answer_dispute"}],
+        "notify": [{"to": ["customer", "operator"], "template": "dispute_answered"}],
+    },
+    {
+        "name": "dispute_unanswered",
+        "from": ["disputed"],
+        "to": "refunded",
+        "timer": {"after": "5d"},
+        "actions": [
+            {"name": "refund", "params": {"mode": "full"}},
+            {"name": "close_dispute", "params": {"resolution": "refund_unanswered"}},
+        ],
+        "notify": [{"to": BOTH, "template": "dispute_resolved"}],
+    },
+    {
+        "name": "resolve_release",
+        "label": N_("Resolve: pay the provider"),
+        "from": ["disputed", "dispute_answered"],
+        "to": "completed",
+        "actors": ["operator"],
+        "actions": [
+            {"name": "release_escrow"},
+            {"name": "close_dispute", "params": {"resolution": "release"}},
+        ],
+        "notify": [{"to": BOTH, "template": "dispute_resolved"}],
+    },
+    {
+        "name": "resolve_refund",
+        "label": N_("Resolve: refund the customer"),
+        "from": ["disputed", "dispute_answered"],
+        "to": "refunded",
+        "actors": ["operator"],
+        "actions": [
+            {"name": "refund", "params": {"mode": "full"}},
+            {"name": "close_dispute", "params": {"resolution": "refund"}},
+        ],
+        "notify": [{"to": BOTH, "template": "dispute_resolved"}],
+    },
+    {
+        "name": "resolve_split",
+        "label": N_("Resolve: refund part, pay out the rest"),
+        "from": ["disputed", "dispute_answered"],
+        "to": "completed",
+        "actors": ["operator"],
+        "actions": [
+            {"name": "refund", "params": {"mode": "partial"}},
+            {"name": "release_escrow"},
+            {"name": "close_dispute", "params": {"resolution": "split"}},
+        ],
+        "notify": [{"to": BOTH, "template": "dispute_resolved"}],
+    },
+]
+
 PURCHASE: dict[str, Any] = {
     "name": "purchase",
     "version": 1,
@@ -173,72 +245,7 @@ PURCHASE: dict[str, Any] = {
             ],
             "notify": [{"to": BOTH, "template": "order_partially_refunded"}],
         },
-        {
-            "name": "open_dispute",
-            "label": N_("Open a dispute"),
-            "from": ["paid", "delivered"],
-            "to": "disputed",
-            "actors": ["customer"],
-            "actions": [{"name": "open_dispute"}],
-            "notify": [{"to": [*BOTH, "operator"], "template": "dispute_opened"}],
-        },
-        {
-            "name": "answer_dispute",
-            "label": N_("Answer the dispute"),
-            "from": ["disputed"],
-            "to": "dispute_answered",
-            "actors": ["provider"],
-            "actions": [{"name": "answer_dispute"}],
-            "notify": [{"to": ["customer", "operator"], "template": "dispute_answered"}],
-        },
-        {
-            "name": "dispute_unanswered",
-            "from": ["disputed"],
-            "to": "refunded",
-            "timer": {"after": "5d"},
-            "actions": [
-                {"name": "refund", "params": {"mode": "full"}},
-                {"name": "close_dispute", "params": {"resolution": "refund_unanswered"}},
-            ],
-            "notify": [{"to": BOTH, "template": "dispute_resolved"}],
-        },
-        {
-            "name": "resolve_release",
-            "label": N_("Resolve: pay the provider"),
-            "from": ["disputed", "dispute_answered"],
-            "to": "completed",
-            "actors": ["operator"],
-            "actions": [
-                {"name": "release_escrow"},
-                {"name": "close_dispute", "params": {"resolution": "release"}},
-            ],
-            "notify": [{"to": BOTH, "template": "dispute_resolved"}],
-        },
-        {
-            "name": "resolve_refund",
-            "label": N_("Resolve: refund the customer"),
-            "from": ["disputed", "dispute_answered"],
-            "to": "refunded",
-            "actors": ["operator"],
-            "actions": [
-                {"name": "refund", "params": {"mode": "full"}},
-                {"name": "close_dispute", "params": {"resolution": "refund"}},
-            ],
-            "notify": [{"to": BOTH, "template": "dispute_resolved"}],
-        },
-        {
-            "name": "resolve_split",
-            "label": N_("Resolve: refund part, pay out the rest"),
-            "from": ["disputed", "dispute_answered"],
-            "to": "completed",
-            "actors": ["operator"],
-            "actions": [
-                {"name": "refund", "params": {"mode": "partial"}},
-                {"name": "release_escrow"},
-                {"name": "close_dispute", "params": {"resolution": "split"}},
-            ],
-            "notify": [{"to": BOTH, "template": "dispute_resolved"}],
-        },
+        *DISPUTE_TRANSITIONS,
     ],
 }
 
@@ -246,9 +253,20 @@ BOOKING: dict[str, Any] = {
     "name": "booking",
     "version": 1,
     "description": "Request, provider accepts or declines (or it expires), pay, completed at the end.",
-    "states": ["requested", "accepted", "declined", "expired", "paid", "cancelled", "completed"],
+    "states": [
+        "requested",
+        "accepted",
+        "declined",
+        "expired",
+        "paid",
+        "disputed",
+        "dispute_answered",
+        "cancelled",
+        "refunded",
+        "completed",
+    ],
     "success_states": ["completed"],
-    "cancelled_states": ["cancelled"],
+    "cancelled_states": ["cancelled", "refunded"],
     "transitions": [
         {
             "name": "request",
@@ -329,10 +347,14 @@ BOOKING: dict[str, Any] = {
             "name": "complete",
             "from": ["paid"],
             "to": "completed",
-            "timer": {"at": "booking_end"},
+            "timer": {"at": "booking_end", "offset": "24h"},
             "actions": [{"name": "release_escrow"}],
             "notify": [{"to": BOTH, "template": "booking_completed"}],
         },
+        *[
+            {**t, "from": ["paid"]} if t["name"] == "open_dispute" else t
+            for t in DISPUTE_TRANSITIONS
+        ],
     ],
 }
 
@@ -435,15 +457,18 @@ def configured(orders_settings: dict[str, Any]) -> list[dict[str, Any]]:
     import copy
 
     out = [copy.deepcopy(p) for p in CORE_PROCESSES]
-    purchase = out[0]
-    kept = []
-    for t in purchase["transitions"]:
-        if t["name"] == "auto_accept":
-            t["timer"] = {"after": f"{orders_settings['auto_accept_days']}d"}
-        if t["name"] == "dispute_unanswered":
-            if orders_settings["dispute_unanswered"] == "operator_decides":
-                continue
-            t["timer"] = {"after": f"{orders_settings['dispute_response_days']}d"}
-        kept.append(t)
-    purchase["transitions"] = kept
+    for process in out:
+        kept = []
+        for t in process["transitions"]:
+            if t["name"] == "auto_accept":
+                t["timer"] = {"after": f"{orders_settings['auto_accept_days']}d"}
+            if t["name"] == "dispute_unanswered":
+                if orders_settings["dispute_unanswered"] == "operator_decides":
+                    continue
+                t["timer"] = {"after": f"{orders_settings['dispute_response_days']}d"}
+            if process["name"] == "booking" and t["name"] == "complete":
+                hours = orders_settings["booking_release_hours"]
+                t["timer"] = {"at": "booking_end", "offset": f"{hours}h"}
+            kept.append(t)
+        process["transitions"] = kept
     return out

@@ -319,12 +319,74 @@ def test_booking_process_with_timer_at_the_booking_end(people, listing_factory, 
     engine.transition(order, "pay_from_wallet", people["customer"])
     commit()
     (timer,) = engine.pending_timers(order)
-    assert (timer.transition, timer.due_at) == ("complete", start + timedelta(hours=2))
-    assert engine.run_due_timers(start) == 0
-    assert engine.run_due_timers(start + timedelta(hours=3)) == 1
+    end = start + timedelta(hours=2)
+    # paid out [orders] booking_release_hours (24) after the end: time to open a dispute
+    assert (timer.transition, timer.due_at) == ("complete", end + timedelta(hours=24))
+    assert engine.run_due_timers(end + timedelta(hours=23)) == 0
+    assert engine.run_due_timers(end + timedelta(hours=25)) == 1
     order = db.session.get(Order, order.id)
     assert order.state == "completed"
     assert ledger.balance_of("wallet", people["provider"], "USD") == Money(2700, "USD")
+    assert ledger.verify() == []
+
+
+@pytest.mark.mk_config({"orders": {"booking_release_hours": 0}})
+def test_booking_release_hours_from_config(people, listing_factory, fund_wallet):
+    listing = listing_factory(author=people["provider"], price_amount=3000)
+    fund_wallet(people["customer"], 10000)
+    start = utcnow() + timedelta(days=3)
+    order = engine.place_order(
+        "booking",
+        customer=people["customer"],
+        listing=listing,
+        params={"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()},
+    )
+    engine.transition(order, "accept", people["provider"])
+    engine.transition(order, "pay_from_wallet", people["customer"])
+    commit()
+    (timer,) = engine.pending_timers(order)
+    assert timer.due_at == start + timedelta(hours=1)
+
+
+@pytest.mark.parametrize("resolution", ["resolve_refund", "resolve_split", "unanswered"])
+def test_a_paid_booking_can_be_disputed_and_resolved(
+    people, listing_factory, fund_wallet, user_factory, resolution
+):
+    """The provider did not come: the customer disputes before the payout; the timer waits."""
+    operator = user_factory(roles=["support"])
+    listing = listing_factory(author=people["provider"], price_amount=3000)
+    fund_wallet(people["customer"], 10000)
+    start = utcnow() - timedelta(hours=3)  # the booked period is over
+    order = engine.place_order(
+        "booking",
+        customer=people["customer"],
+        listing=listing,
+        params={"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()},
+    )
+    engine.transition(order, "accept", people["provider"])
+    engine.transition(order, "pay_from_wallet", people["customer"])
+    commit()
+    assert "open_dispute" in [t.name for t in engine.allowed_transitions(order, people["customer"])]
+    engine.transition(
+        order, "open_dispute", people["customer"], {"reason": "The cleaner never came."}
+    )
+    commit()
+    assert order.state == "disputed"
+    assert [t.transition for t in engine.pending_timers(order)] == ["dispute_unanswered"]
+    if resolution == "unanswered":
+        assert engine.run_due_timers(utcnow() + timedelta(days=6)) == 1
+        order = db.session.get(Order, order.id)
+        assert order.state == "refunded"
+        assert ledger.balance_of("wallet", people["customer"], "USD") == Money(10000, "USD")
+    else:
+        engine.transition(order, "answer_dispute", people["provider"], {"message": "I did come."})
+        params = {"amount": 1000} if resolution == "resolve_split" else {}
+        engine.transition(order, resolution, operator, params)
+        commit()
+        paid = order.customer_total.amount
+        customer_back = 10000 if resolution == "resolve_refund" else 10000 - paid + 1000
+        assert ledger.balance_of("wallet", people["customer"], "USD") == Money(customer_back, "USD")
+    assert ledger.balance_of("escrow", order, "USD") == Money(0, "USD")
     assert ledger.verify() == []
 
 
