@@ -61,7 +61,7 @@ def seed_demo(app: Flask, seed: int) -> None:
     currency = state(app).settings.site["currency"]
     shoppers = []
     for n in range(1, 11):
-        shopper = create_user(f"shopper{n}@demo.example", f"Demo shopper {n}")
+        shopper = create_user(f"teambuyer{n}@demo.example", f"Team buyer {n}")
         shoppers.append(shopper)
     commit()
     clearing = ledger.account("clearing", "sandbox", currency)
