@@ -307,9 +307,12 @@ def _recompute_user_days(first: date, last: date) -> None:
     u = StatsUserDay
     start_at, end_at = midnight(first), midnight(last + timedelta(days=1))
     db.session.execute(delete(u).where(u.day >= first, u.day <= last))
+    # Nothing rolled before the range (the first run): no previous days to look up.
+    earlier_rows = db.session.scalar(select(exists().where(u.day < first)))
     db.session.execute(
         insert(u).from_select(
-            ["user_id", "day", "prev_day"], user_days(start_at, end_at, rolled_before=first)
+            ["user_id", "day", "prev_day"],
+            user_days(start_at, end_at, rolled_before=first if earlier_rows else None),
         )
     )
     # Each user's first day after the range points at their last day before it:
