@@ -23,6 +23,7 @@ from .stats.models import (
     StatsDailyProvider,
     StatsDailySite,
     StatsRollupState,
+    StatsUserDay,
 )
 from .trust.models import Reputation, Review
 from .users.models import ApiToken, Invitation, SecurityEvent, User, VerificationRequest
@@ -68,6 +69,7 @@ __all__ = [
     "StatsDailyProvider",
     "StatsDailySite",
     "StatsRollupState",
+    "StatsUserDay",
     "User",
     "UserBlock",
     "VerificationRequest",

@@ -411,9 +411,11 @@ def default_search(query: SearchQuery) -> SearchResult:
                         < tuple_(_int(cursor, "p"), _int(cursor, "id"))
                     )
         elif query.sort == "rating":
-            # Unrated providers last: they sort as rating 0.
-            rating = func.coalesce(Listing.provider_rating, 0.0)
-            order = [rating.desc(), Listing.id.desc()]
+            # Best rated first, unrated providers last (the cursor's ``r`` is 0
+            # in that section). Each section is read on its own so that both
+            # walk the ``(status, provider_rating, id)`` index in order.
+            order = [Listing.provider_rating.desc(), Listing.id.desc()]
+            r = None
             if cursor:
                 r = cursor.get("r")
                 if (
@@ -423,9 +425,28 @@ def default_search(query: SearchQuery) -> SearchResult:
                     or not 0 <= r <= 5
                 ):
                     raise ValidationError(errors={"cursor": ["Invalid cursor."]})
-                stmt = stmt.where(
-                    or_(rating < r, and_(rating == r, Listing.id < _int(cursor, "id")))
+            rated = stmt.where(Listing.provider_rating.is_not(None))
+            unrated = stmt.where(Listing.provider_rating.is_(None))
+            if cursor:
+                after = _int(cursor, "id")
+                rated = rated.where(
+                    tuple_(Listing.provider_rating, Listing.id) < tuple_(float(r), after)
                 )
+                if not r:
+                    unrated = unrated.where(Listing.id < after)
+            rows: list[Any] = []
+            if not cursor or r:
+                rows = list(
+                    db.session.execute(
+                        rated.options(*card_loads()).order_by(*order).limit(limit + 1)
+                    ).all()
+                )
+            if len(rows) <= limit and query.min_rating is None:
+                rows += db.session.execute(
+                    unrated.options(*card_loads())
+                    .order_by(Listing.id.desc())
+                    .limit(limit + 1 - len(rows))
+                ).all()
         else:  # distance
             assert dist is not None
             order = [dist.asc(), Listing.id.asc()]
@@ -439,9 +460,10 @@ def default_search(query: SearchQuery) -> SearchResult:
                 ):
                     raise ValidationError(errors={"cursor": ["Invalid cursor."]})
                 stmt = stmt.where(or_(dist > d, and_(dist == d, Listing.id > _int(cursor, "id"))))
-        rows = db.session.execute(
-            stmt.options(*card_loads()).order_by(*order).limit(limit + 1)
-        ).all()
+        if query.sort != "rating":
+            rows = db.session.execute(
+                stmt.options(*card_loads()).order_by(*order).limit(limit + 1)
+            ).all()
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]

@@ -21,8 +21,8 @@ from ..users.models import User
 
 # The statistics read orders and users by the day they were created, and the
 # rollup job finds the days to recompute by ``orders.updated_at``. The orders
-# index also holds the parties and the total, so counting active users (always
-# live) is an index-only scan.
+# index also holds the parties and the total, so counting active users over
+# the days not rolled up yet (and the ``live`` source) is an index-only scan.
 Index(
     "ix_orders_created_at",
     Order.created_at,
@@ -93,6 +93,24 @@ class StatsDailySite(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     new_users: Mapped[int] = mapped_column(Integer, default=0)
     listing_views: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class StatsUserDay(db.Model):
+    """A user who placed or received a priced order on a (rolled) UTC day.
+
+    ``prev_day`` is the user's previous such day (``None``: the first one), so
+    the distinct users active in ``a`` .. ``b`` are the rows of those days
+    whose ``prev_day`` is before ``a``: a plain count over the
+    ``(day, prev_day)`` index, no DISTINCT (see
+    :func:`marketplace_kit.core.stats.service.active_users`).
+    """
+
+    __tablename__ = "stats_user_days"
+    __table_args__ = (Index("ix_stats_user_days_day_prev_day", "day", "prev_day"),)
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    prev_day: Mapped[date | None] = mapped_column(Date)
 
 
 class StatsRollupState(db.Model):

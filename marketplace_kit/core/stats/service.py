@@ -20,6 +20,13 @@ Every figure except active users is additive over days, so closed days are
 read from the ``stats_daily*`` rollup tables (written by
 :func:`refresh_rollups`) and the days after the last rollup -- at least today
 -- are computed live with the very same SELECT.
+
+Active users are a distinct count, so they cannot be summed over days. The
+job keeps one ``stats_user_days`` row per user and active day with the user's
+previous active day: a user is active in ``a`` .. ``b`` exactly once as the
+row of their first active day in it, i.e. the row whose previous day is before
+``a``. So the distinct count is a plain count of those rows (see
+:func:`active_users`), exact for any period and bucket.
 """
 
 from __future__ import annotations
@@ -40,11 +47,15 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     type_coerce,
+    union,
     union_all,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from ...extensions import db
 from ..db import utcnow
@@ -61,6 +72,7 @@ from .models import (
     StatsDailyProvider,
     StatsDailySite,
     StatsRollupState,
+    StatsUserDay,
 )
 from .period import Period, midnight
 
@@ -194,6 +206,47 @@ def site_figures(start_at: datetime, end_at: datetime) -> Select[Any]:
     ).group_by(both.c.day)
 
 
+def party_days(start_at: datetime, end_at: datetime) -> Select[Any]:
+    """Distinct ``(user_id, day)``: users who placed or received a priced order that day."""
+    where = (
+        Order.created_at >= start_at,
+        Order.created_at < end_at,
+        Order.customer_total_amount.is_not(None),
+    )
+    return union(
+        select(Order.customer_id.label("user_id"), day_of(Order.created_at).label("day")).where(
+            *where
+        ),
+        select(Order.provider_id.label("user_id"), day_of(Order.created_at).label("day")).where(
+            *where
+        ),
+    )
+
+
+def user_days(start_at: datetime, end_at: datetime, *, rolled_before: date | None) -> Select[Any]:
+    """``(user_id, day, prev_day)`` of the active users in range, computed from the orders.
+
+    ``prev_day`` is the user's previous active day in range, else (with
+    ``rolled_before``) their last day in ``stats_user_days`` before that day,
+    else ``None``.
+    """
+    pairs = party_days(start_at, end_at).subquery()
+    prev: Any = func.lag(pairs.c.day).over(partition_by=pairs.c.user_id, order_by=pairs.c.day)
+    if rolled_before is not None:
+        rolled = aliased(StatsUserDay)
+        earlier = (
+            select(func.max(rolled.day))
+            .where(rolled.user_id == pairs.c.user_id, rolled.day < rolled_before)
+            .scalar_subquery()
+        )
+        prev = func.coalesce(prev, earlier)
+    return select(
+        pairs.c.user_id,
+        type_coerce(pairs.c.day, Date).label("day"),
+        type_coerce(prev, Date).label("prev_day"),
+    )
+
+
 # ---------------------------------------------------------------------------
 # rollups
 # ---------------------------------------------------------------------------
@@ -238,6 +291,7 @@ def recompute(first: date, last: date) -> None:
         select_ = order_figures(start_at, end_at, by)
         names = ["day", "currency", *([by] if by else []), *FIGURES]
         db.session.execute(insert(model).from_select(names, select_))
+    _recompute_user_days(first, last)
     db.session.execute(
         delete(StatsDailySite).where(StatsDailySite.day >= first, StatsDailySite.day <= last)
     )
@@ -245,6 +299,39 @@ def recompute(first: date, last: date) -> None:
         insert(StatsDailySite).from_select(
             ["day", "new_users", "listing_views"], site_figures(start_at, end_at)
         )
+    )
+
+
+def _recompute_user_days(first: date, last: date) -> None:
+    """Rewrite the ``stats_user_days`` rows of ``first`` .. ``last`` and the links into them."""
+    u = StatsUserDay
+    start_at, end_at = midnight(first), midnight(last + timedelta(days=1))
+    db.session.execute(delete(u).where(u.day >= first, u.day <= last))
+    # Nothing rolled before the range (the first run): no previous days to look up.
+    earlier_rows = db.session.scalar(select(exists().where(u.day < first)))
+    db.session.execute(
+        insert(u).from_select(
+            ["user_id", "day", "prev_day"],
+            user_days(start_at, end_at, rolled_before=first if earlier_rows else None),
+        )
+    )
+    # Each user's first day after the range points at their last day before it:
+    # redo it for the users who were or are now active in the range.
+    earlier = aliased(StatsUserDay)
+    in_range = select(u.user_id).where(u.day >= first, u.day <= last).scalar_subquery()
+    db.session.execute(
+        update(u)
+        .where(
+            u.day > last,
+            or_(u.prev_day.is_(None), u.prev_day <= last),
+            or_(u.prev_day >= first, u.user_id.in_(in_range)),
+        )
+        .values(
+            prev_day=select(func.max(earlier.day))
+            .where(earlier.user_id == u.user_id, earlier.day < u.day)
+            .scalar_subquery()
+        )
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -472,29 +559,47 @@ def _category_name(category: Category | None, locale: str | None) -> str:
     return names.get(locale or "") or names.get("en") or category.slug
 
 
-def active_users(period: Period) -> tuple[int, dict[date, int]]:
-    """Distinct users who placed or received an order: in the whole period and per bucket."""
-    where = (
-        Order.created_at >= period.start_at,
-        Order.created_at < period.end_at,
-        Order.customer_total_amount.is_not(None),
-    )
-    day = day_of(Order.created_at).label("day")
-    parties = union_all(
-        select(day, Order.customer_id.label("user_id")).where(*where),
-        select(day_of(Order.created_at).label("day"), Order.provider_id.label("user_id")).where(
-            *where
-        ),
-    ).subquery()
-    total = db.session.scalar(select(func.count(func.distinct(parties.c.user_id)))) or 0
-    b = bucket(parties.c.day, period.granularity).label("bucket")
-    per = {
-        as_date(row.bucket): int(row.n)
-        for row in db.session.execute(
-            select(b, func.count(func.distinct(parties.c.user_id)).label("n")).group_by(b)
+def active_users(period: Period, source: str = "auto") -> tuple[int, dict[date, int]]:
+    """Distinct users who placed or received an order: in the whole period and per bucket.
+
+    Rolled days come from ``stats_user_days``, the rest from the orders with
+    the same ``prev_day`` (looked up in ``stats_user_days`` for a user's first
+    live day). A row counts for the period if its ``prev_day`` is before the
+    period, and for its bucket if it is before the bucket or the period.
+    """
+    rolled_last, live_from = _split(period, source)
+    parts: list[Select[Any]] = []
+    if rolled_last is not None:
+        u = StatsUserDay
+        parts.append(
+            select(u.day.label("day"), u.prev_day.label("prev_day")).where(
+                u.day >= period.start, u.day <= rolled_last
+            )
         )
-    }
-    return int(total), per
+    if live_from <= period.end:
+        live = user_days(
+            midnight(live_from),
+            period.end_at,
+            rolled_before=live_from if rolled_last is not None else None,
+        ).subquery()
+        parts.append(select(live.c.day, live.c.prev_day))
+    rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    b = bucket(rows.c.day, period.granularity).label("bucket")
+    first_in_period = or_(rows.c.prev_day.is_(None), rows.c.prev_day < period.start)
+    first_in_bucket = or_(first_in_period, rows.c.prev_day < b)
+    one, zero = literal(1), literal(0)
+    total = 0
+    per: dict[date, int] = {}
+    for row in db.session.execute(
+        select(
+            b,
+            func.sum(case((first_in_period, one), else_=zero)).label("period_firsts"),
+            func.sum(case((first_in_bucket, one), else_=zero)).label("bucket_firsts"),
+        ).group_by(b)
+    ):
+        total += int(row.period_firsts or 0)
+        per[as_date(row.bucket)] = int(row.bucket_firsts or 0)
+    return total, per
 
 
 def dashboard(
@@ -540,7 +645,7 @@ def dashboard(
             ).group_by(sb)
         )
     }
-    active_total, active_per = active_users(period)
+    active_total, active_per = active_users(period, source)
     placed_per: dict[date, int] = {}
     for currency in currencies:
         for d, f in series[currency]:

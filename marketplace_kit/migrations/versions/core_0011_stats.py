@@ -1,4 +1,4 @@
-"""core: statistics (daily rollups, listing view counter, created/updated indexes)
+"""core: statistics (daily rollups, active user days, listing view counter, created/updated indexes)
 
 Revision ID: core_0011_stats
 Revises: core_0010_trust
@@ -67,6 +67,16 @@ def upgrade():
         sa.PrimaryKeyConstraint("day", name=op.f("pk_stats_daily_site")),
     )
     op.create_table(
+        "stats_user_days",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("prev_day", sa.Date(), nullable=True),
+        sa.PrimaryKeyConstraint("user_id", "day", name=op.f("pk_stats_user_days")),
+    )
+    op.create_index(
+        "ix_stats_user_days_day_prev_day", "stats_user_days", ["day", "prev_day"], unique=False
+    )
+    op.create_table(
         "stats_rollup_state",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("rolled_through", sa.Date(), nullable=True),
@@ -105,6 +115,8 @@ def downgrade():
     op.drop_index(op.f("ix_listing_view_days_day"), table_name="listing_view_days")
     op.drop_table("listing_view_days")
     op.drop_table("stats_rollup_state")
+    op.drop_index("ix_stats_user_days_day_prev_day", table_name="stats_user_days")
+    op.drop_table("stats_user_days")
     op.drop_table("stats_daily_site")
     op.drop_index(op.f("ix_stats_daily_providers_day"), table_name="stats_daily_providers")
     op.drop_table("stats_daily_providers")

@@ -256,3 +256,54 @@ def test_radius_query_uses_the_location_index(app, user_factory, db_dialect):
         plan = "\n".join(r[0] for r in db.session.execute(text(f"EXPLAIN {compiled}")))
         assert "ix_listings_status_lat_lng" in plan, plan
         assert "Seq Scan on listings" not in plan, plan
+
+
+def test_rating_sort_pages_through_rated_then_unrated_listings_exactly(listing_factory):
+    from sqlalchemy import update
+
+    from marketplace_kit.core.listings.models import Listing
+    from marketplace_kit.core.listings.search import encode_cursor
+
+    ratings = [4.5, None, 3.0, 4.5, None, 5.0, 3.0, None, 4.5, 1.0, None]
+    ids = []
+    for n, rating in enumerate(ratings):
+        listing = listing_factory(title=f"Rated {n}")
+        db.session.execute(
+            update(Listing).where(Listing.id == listing.id).values(provider_rating=rating)
+        )
+        ids.append(listing.id)
+    db.session.commit()
+    rated = sorted(
+        (r, i) for r, i in zip(ratings, ids, strict=True) if r is not None
+    )  # ascending; reversed below
+    expected = [i for _, i in reversed(rated)] + sorted(
+        (i for r, i in zip(ratings, ids, strict=True) if r is None), reverse=True
+    )
+    assert [x.id for x in search_listings(SearchQuery(sort="rating")).listings] == expected
+    for limit in range(1, len(ids) + 1):
+        seen, cursor, pages = [], None, 0
+        while True:
+            page = search_listings(SearchQuery(sort="rating", limit=limit, cursor=cursor))
+            assert len(page.listings) <= limit
+            seen.extend(x.id for x in page.listings)
+            pages += 1
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        assert seen == expected, limit
+        assert pages == -(-len(ids) // limit)  # no empty last page
+    # with min_rating the unrated ones are never reached
+    found = search_listings(SearchQuery(sort="rating", min_rating=3, limit=20))
+    assert [x.id for x in found.listings] == [i for _, i in reversed(rated) if _ >= 3]
+    assert found.next_cursor is None
+    # a cursor in the unrated section (r = 0) continues there
+    after = sorted((i for r, i in zip(ratings, ids, strict=True) if r is None), reverse=True)
+    page = search_listings(
+        SearchQuery(sort="rating", cursor=encode_cursor({"s": "rating", "r": 0, "id": after[1]}))
+    )
+    assert [x.id for x in page.listings] == after[2:]
+    for bad in (-1, 6, "4", True, float("nan")):
+        with pytest.raises(ValidationError):
+            search_listings(
+                SearchQuery(sort="rating", cursor=encode_cursor({"s": "rating", "r": bad, "id": 1}))
+            )

@@ -174,3 +174,117 @@ def test_empty_database_rolls_nothing_and_shows_nothing(app):
     d = service.dashboard(Period.last("30d", utcnow().date()))
     assert d.currencies == [] and d.totals == {} and d.site.conversion is None
     assert len(d.site_series) == 30
+
+
+# ---------------------------------------------------------------------------
+# active users: exact distinct counts for any period and bucket
+# ---------------------------------------------------------------------------
+
+
+def _activity():
+    """``{(user_id, day)}`` of every priced order, straight from the orders."""
+    from marketplace_kit.core.orders.models import Order
+
+    pairs = set()
+    for o in db.session.scalars(select(Order).where(Order.customer_total_amount.is_not(None))):
+        for user_id in (o.customer_id, o.provider_id):
+            pairs.add((user_id, o.created_at.date()))
+    return pairs
+
+
+def _expected_active(pairs, p):
+    from marketplace_kit.core.stats.period import next_bucket
+
+    total = len({u for u, d in pairs if p.start <= d <= p.end})
+    per = {}
+    for b in p.buckets():
+        lo, hi = max(b, p.start), min(next_bucket(b, p.granularity) - timedelta(days=1), p.end)
+        n = len({u for u, d in pairs if lo <= d <= hi})
+        if n:
+            per[b] = n
+    return total, per
+
+
+def _check_every_period(w, source, back=14):
+    pairs = _activity()
+    checked = 0
+    for first in range(back, -1, -1):
+        for last in range(first, -1, -1):
+            for granularity in ("day", "week", "month"):
+                p = Period(w.today - timedelta(first), w.today - timedelta(last), granularity)
+                got = service.active_users(p, source)
+                assert got == _expected_active(pairs, p), (source, p)
+                checked += 1
+    return checked
+
+
+def _check_user_days_table(through):
+    """``stats_user_days`` holds every active (user, day) up to ``through`` with its previous day."""
+    from marketplace_kit.core.stats.models import StatsUserDay
+
+    pairs = sorted(p for p in _activity() if p[1] <= through)
+    expected, last_day = set(), {}
+    for user_id, day in pairs:
+        expected.add((user_id, day, last_day.get(user_id)))
+        last_day[user_id] = day
+    rows = db.session.scalars(select(StatsUserDay))
+    assert {(r.user_id, r.day, r.prev_day) for r in rows} == expected
+
+
+def test_active_users_are_exact_for_every_period_live_and_rolled(stats_world):
+    w = stats_world
+    t = w.today
+    assert _check_every_period(w, "live") == 120 * 3
+    # by hand: c1 and p1 at T-10, c2 and p1 at T-10 (o3 has a price), p2 at T-10 and T-3 ...
+    p = Period(t - timedelta(days=9), t, "day")  # after T-10: c1, c2, p1, p2, p3
+    assert service.active_users(p, "live")[0] == 5
+    p = Period(t - timedelta(days=10), t - timedelta(days=4), "week")  # T-10 only: c1, c2, p1, p2
+    assert service.active_users(p, "live")[0] == 4
+    service.refresh_rollups()
+    _check_user_days_table(t - timedelta(days=1))
+    _check_every_period(w, "auto")
+
+
+def test_active_users_follow_orders_added_on_rolled_days(stats_world, order_factory, user_factory):
+    from sqlalchemy import update
+
+    from marketplace_kit.core.db import utcnow
+    from marketplace_kit.core.orders.models import Order
+    from marketplace_kit.events import commit
+
+    w = stats_world
+    t = w.today
+    service.refresh_rollups()
+    db.session.get(StatsRollupState, 1).watermark = utcnow()
+    commit()
+    now = utcnow()
+    c3 = user_factory(display_name="Eli")
+
+    def placed(customer, listing, days_ago):
+        order = order_factory(customer=customer, listing=listing)
+        db.session.execute(
+            update(Order)
+            .where(Order.id == order.id)
+            .values(created_at=now - timedelta(days=days_ago), updated_at=now)
+        )
+        commit()
+
+    # The job redoes a rolled day when one of its orders changed; orders that
+    # appear on rolled days change who is active there and the previous
+    # active day of those users' later rows.
+    placed(w.c2, w.l3, 12)  # c2 + p3 before the first rolled day
+    placed(w.c1, w.l2, 7)  # c1 + p2 between T-10 and T-3
+    placed(c3, w.l1, 5)  # a new customer
+    placed(c3, w.l2, 5)
+    placed(w.c2, w.l1, 1)  # yesterday, the last rolled day
+    assert service.refresh_rollups() == 4  # T-12, T-7, T-5, T-1
+    _check_user_days_table(t - timedelta(days=1))
+    _check_every_period(w, "auto")
+    _check_every_period(w, "live")
+    # and once today is rolled too, with nothing live left
+    state = db.session.get(StatsRollupState, 1)
+    state.watermark = utcnow()
+    commit()
+    service.refresh_rollups(now=state.watermark + timedelta(days=1))
+    _check_user_days_table(t)
+    _check_every_period(w, "auto")
