@@ -364,7 +364,9 @@ def mk_reputation_factors(user: User, role: str) -> list[ReputationFactor]:
     weights``, then every plugin's in hook call order) into
     ``score = 100 * sum(weight * value) / sum(weight)``. An optional ``badge``
     label is shown while ``value >= 0.5``. Return ``[]`` when the factor does
-    not apply; a value outside 0-1 or a duplicate key is an error.
+    not apply; a value outside 0-1 or a duplicate key is an error. When the
+    plugin's own data behind a factor changes, queue the recompute after commit
+    with :func:`marketplace_kit.core.trust.reputation.queue_recompute`.
     """
 
 

@@ -39,10 +39,9 @@ def mk_register_jobs(app: Flask):
 
 
 def _enqueue_recompute(*user_ids: int | None) -> None:
-    from ..jobs import enqueue
+    from ..core.trust.reputation import queue_recompute
 
-    for user_id in dict.fromkeys(u for u in user_ids if u is not None):
-        enqueue(RECOMPUTE_JOB, user_id)
+    queue_recompute(*user_ids)
 
 
 # -- events that change a reputation ------------------------------------------

@@ -23,7 +23,8 @@ factors, in order (see docs/trust.md for the exact rules):
 * ``account_age`` -- account age over ``account_age_full_days``.
 
 Recomputed by :func:`recompute` after the events that change it (the
-``core.trust_recompute`` job, queued after commit), never on page view. The
+``core.trust_recompute`` job, queued after commit; plugins queue it with
+:func:`queue_recompute`), never on page view. The
 provider rating is copied onto the user's listings for search.
 """
 
@@ -396,6 +397,23 @@ def recompute(user: User | int, now: datetime | None = None) -> list[Reputation]
             )
     db.session.flush()
     return out
+
+
+def queue_recompute(*users: User | int | None) -> None:
+    """Queue the ``core.trust_recompute`` job once for each of ``users`` (users or ids; ``None`` skipped).
+
+    The core queues it after its own events (see docs/trust.md). A plugin whose
+    ``mk_reputation_factors`` read the plugin's own data calls this when that
+    data changed, *after* the change is committed -- e.g. from an event hook
+    such as ``mk_order_transitioned`` -- so the worker sees it. The job
+    recomputes both roles and commits on its own.
+    """
+    from ...builtin.trust import RECOMPUTE_JOB
+    from ...jobs import enqueue
+
+    ids = (u if isinstance(u, int) or u is None else u.id for u in users)
+    for user_id in dict.fromkeys(i for i in ids if i is not None):
+        enqueue(RECOMPUTE_JOB, user_id)
 
 
 def reputation_of(user: User, role: str) -> Reputation | None:

@@ -35,6 +35,8 @@ class Settings(Schema):
     max_file_bytes = fields.Integer(
         load_default=10 * 1024 * 1024, validate=validate.Range(1, 100 * 1024 * 1024)
     )
+    #: weight of each of the plugin's reputation factors, next to the core's ``[trust] weights``
+    reputation_weight = fields.Float(load_default=5.0, validate=validate.Range(0, 1000))
 
 
 class TaskAttributes(StrictSchema):
@@ -169,6 +171,29 @@ def mk_permission_allowed(user: Any, action: str, resource: Any):
         has_task = db.session.scalar(select(Task.id).where(Task.listing_id == resource.id))
         return None if has_task else False
     return None
+
+
+@hookimpl
+def mk_reputation_factors(user: Any, role: str):
+    """Provider: milestones delivered on time, contests won (see ``reputation``)."""
+    from flask import current_app
+
+    from .reputation import factors
+
+    return factors(user, role, plugin_settings(current_app, NAME)["reputation_weight"])
+
+
+@hookimpl
+def mk_order_transitioned(order: Any, transition: str, from_state: Any, to_state: str, actor: Any):
+    """A released milestone or a paid prize changes the provider's factors: recompute."""
+    from marketplace_kit.core.trust.reputation import queue_recompute
+
+    from .reputation import MILESTONE_PROCESS, PRIZE_PROCESS
+
+    if (order.process_name == MILESTONE_PROCESS and to_state == "released") or (
+        order.process_name == PRIZE_PROCESS
+    ):
+        queue_recompute(order.provider_id)
 
 
 @hookimpl

@@ -112,6 +112,14 @@ def mk_order_transitioned(order: Any, transition: str, from_state: Any, to_state
 
 
 @hookimpl
+def mk_console_stats_panels(period: Any):
+    """Groups opened, filled, failed and still open, the fill rate, tipping deals."""
+    from .stats import panel
+
+    return [panel(period)]
+
+
+@hookimpl
 def mk_main_menu_links(user: Any):
     from marketplace_kit.web.menus import Link
 
