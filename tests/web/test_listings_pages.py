@@ -280,3 +280,21 @@ def test_plugin_type_through_generic_form(app_factory, user_factory):
         listing = db.session.scalars(db.select(Listing)).one()
         assert listing.public_data == {"cuisine": "thai", "servings": 4, "vegetarian": True}
         assert listing.private_data == {"allergens_note": "No peanuts"}
+
+
+def test_the_listing_form_shows_the_categorys_attribute_hints(
+    client, user_factory, listing_factory, category_factory
+):
+    furniture = category_factory(
+        "furniture", names={"en": "Furniture"}, attribute_hints=["condition", "material"]
+    )
+    category_factory("books", names={"en": "Books"})  # no hints: not listed
+    user = user_factory()
+    client.login(user)
+    new = client.get("/listings/new/product").text
+    assert "What to mention, by category" in new
+    assert "<dt>Furniture</dt><dd>Condition, material</dd>" in new  # the type's label, or the name
+    assert "<dt>Books</dt>" not in new and "usually mention" not in new
+    listing = listing_factory(author=user, category=furniture)
+    edit = client.get(f"/listings/{listing.id}/edit").text
+    assert "Listings in Furniture usually mention: Condition, material." in edit

@@ -318,7 +318,30 @@ def create(type_name: str):
     return _render_form(form, lt, None), 200 if request.method == "GET" else 422
 
 
+def _category_hints(lt: Any) -> list[tuple[str, str, list[str]]]:
+    """``(slug, name, [what to mention])`` for the categories whose operators gave hints.
+
+    A hint names an attribute; it is shown with the listing type's label for that attribute
+    when the type has one, else as written (the provider can mention it in the description).
+    """
+    locale = str(get_locale() or "en")
+    labels = {
+        name: str((f.metadata or {}).get("label") or name) for name, f in lt.schema_fields().items()
+    }
+    return [
+        (
+            node.category.slug,
+            node.category.name(locale),
+            [labels.get(h, h.replace("_", " ")) for h in node.category.attribute_hints],
+        )
+        for node in category_service.flatten()
+        if node.category.attribute_hints
+    ]
+
+
 def _render_form(form: FlaskForm, lt: Any, listing: Any):
+    hints = _category_hints(lt)
+    chosen = next((h for h in hints if h[0] == form.category.data), None)
     return render_template(
         "listings/form.html",
         form=form,
@@ -326,6 +349,8 @@ def _render_form(form: FlaskForm, lt: Any, listing: Any):
         listing=listing,
         attribute_fields=[getattr(form, "attr_" + n) for n in attribute_names(form)],
         currency=_currency(),
+        category_hints=hints,
+        chosen_hints=chosen,
     )
 
 
