@@ -31,20 +31,9 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from ...core.listings.categories import flatten
 from ...core.listings.types import ListingType
 from ...money import Money, currency_exponent
+from ..forms import choice
 
 ATTR_PREFIX = "attr_"
-
-try:  # WTForms >= 3.3 deprecates (value, label) tuples
-    from wtforms.fields import SelectChoice
-
-    def _choice(value: str, label: Any) -> Any:
-        return SelectChoice(value, label)
-
-except ImportError:  # pragma: no cover - older WTForms
-
-    def _choice(value: str, label: Any) -> Any:
-        return (value, label)
-
 
 UNIT_LABELS = {
     "item": _l("per item"),
@@ -71,8 +60,8 @@ def attribute_field(name: str, fld: mf.Field) -> Field:
     if isinstance(fld, mf.Boolean):
         return BooleanField(label)
     if choices is not None:
-        opts = [_choice("", "—")] + [
-            _choice(str(c), str(meta.get("choice_labels", {}).get(c, c))) for c in choices
+        opts = [choice("", "—")] + [
+            choice(str(c), str(meta.get("choice_labels", {}).get(c, c))) for c in choices
         ]
         return SelectField(label, choices=opts, validators=required)
     if isinstance(fld, mf.Integer):
@@ -92,14 +81,13 @@ def form_class(lt: ListingType) -> type[FlaskForm]:
         description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
         price = StringField(_l("Price"), validators=[InputRequired()])
         pricing_unit = SelectField(
-            _l("Pricing unit"), choices=[_choice(u, UNIT_LABELS[u]) for u in lt.pricing_units]
+            _l("Pricing unit"), choices=[choice(u, UNIT_LABELS[u]) for u in lt.pricing_units]
         )
         category = SelectField(
             _l("Category"),
-            choices=[_choice("", "—")]
+            choices=[choice("", "—")]
             + [
-                _choice(n.category.slug, "· " * n.depth + n.category.name(locale))
-                for n in flatten()
+                choice(n.category.slug, "· " * n.depth + n.category.name(locale)) for n in flatten()
             ],
             validate_choice=False,  # optional; the listing service checks the slug
         )

@@ -21,11 +21,12 @@ from ...core.users.service import get_row
 from ...errors import MarketplaceError, ValidationError
 from ...events import commit
 from ...extensions import db
+from ..forms import choice
 from ..menus import PageSection
 
 bp = Blueprint("trust", __name__)
 
-STARS = [("5", "★★★★★ 5"), ("4", "★★★★ 4"), ("3", "★★★ 3"), ("2", "★★ 2"), ("1", "★ 1")]
+STARS = [(str(n), "★" * n + f" {n}") for n in range(5, 0, -1)]
 
 
 class ReplyForm(FlaskForm):
@@ -40,7 +41,7 @@ def review_form_class(criteria: tuple[Any, ...]) -> type[FlaskForm]:
     class ReviewForm(FlaskForm):
         rating = SelectField(
             _l("Overall rating"),
-            choices=[("", _l("Choose 1 to 5 stars")), *STARS],
+            choices=[choice("", _l("Choose 1 to 5 stars")), *(choice(v, t) for v, t in STARS)],
             validators=[InputRequired()],
         )
         text = TextAreaField(_l("Your review"), validators=[Optional()])
@@ -50,7 +51,9 @@ def review_form_class(criteria: tuple[Any, ...]) -> type[FlaskForm]:
             ReviewForm,
             f"criterion_{criterion.name}",
             SelectField(
-                criterion.label, choices=[("", _l("No rating")), *STARS], validators=[Optional()]
+                criterion.label,
+                choices=[choice("", _l("No rating")), *(choice(v, t) for v, t in STARS)],
+                validators=[Optional()],
             ),
         )
     return ReviewForm
