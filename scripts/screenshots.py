@@ -8,7 +8,8 @@ and drives Debian's Chromium through Playwright (``/usr/bin/chromium``, or
     docs/screenshots/<page>-<language>-<desktop|phone>.png
 
 Desktop is 1280x860, phone 360x760 (the smallest width the site supports);
-screenshots show the first screen, not the whole page, so they stay small.
+screenshots show the first screen, not the whole page, so they stay small (the
+operator console's statistics and reports queue are taken whole).
 
     .venv/bin/python scripts/screenshots.py                 # every page, en and zh_Hans
     .venv/bin/python scripts/screenshots.py --pages home listing --languages ru
@@ -70,7 +71,7 @@ def _profile(page, base: str) -> str:
     return first_link(page, r"/users/\d+")
 
 
-#: page name -> (who is signed in: None, "customer" or "provider", path or a function finding it)
+#: page name -> (who is signed in: None or a demo login role, path or a function finding it)
 PAGES: dict[str, tuple[str | None, str | Callable]] = {
     "home": (None, "/"),
     "search": (None, "/listings/?q=tea"),
@@ -83,7 +84,11 @@ PAGES: dict[str, tuple[str | None, str | Callable]] = {
     "notifications": ("customer", "/notifications"),
     "dashboard": ("provider", "/account"),
     "wallet": ("provider", "/wallet"),
+    "console-stats": ("operator", "/console/stats?preset=30d&granularity=day"),
+    "console-reports": ("operator", "/console/reports"),
 }
+#: pages taken whole (below the first screen too)
+FULL_PAGE = {"console-stats", "console-reports"}
 
 
 def serve(app) -> tuple[str, Callable[[], None]]:
@@ -127,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
                 for lang in args.languages:
-                    for who in (None, "customer", "provider"):
+                    for who in (None, "customer", "provider", "operator"):
                         names = [n for n in args.pages if PAGES[n][0] == who]
                         if not names:
                             continue
@@ -150,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                                     status = resp and resp.status
                                     raise SystemExit(f"{name}: {path} answered {status}")
                                 file = out / f"{name}-{lang}-{width}.png"
-                                page.screenshot(path=str(file))
+                                page.screenshot(path=str(file), full_page=name in FULL_PAGE)
                                 saved += 1
                                 print(file.relative_to(ROOT) if file.is_relative_to(ROOT) else file)
                             ctx.close()
