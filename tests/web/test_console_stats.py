@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from marketplace_kit import hookimpl
 from marketplace_kit.core.stats.models import ListingViewDay
 from marketplace_kit.core.stats.panels import StatsPanel
+from marketplace_kit.core.stats.service import flush_views
 from marketplace_kit.extensions import db
 from marketplace_kit.money import Money
 from tests.conftest import STATS_CONFIG
@@ -200,7 +201,25 @@ def test_listing_views_are_counted_per_day_but_not_the_authors(client, listing_f
     client.get(f"/listings/{listing.id}")
     client.login(listing.author)
     client.get(f"/listings/{listing.id}")
+    flush_views()  # views are written in batches, not per request
     total = db.session.scalar(
         select(func.sum(ListingViewDay.views)).where(ListingViewDay.listing_id == listing.id)
     )
     assert total == 2
+
+
+def test_listing_views_are_written_in_one_batch(client, listing_factory, app):
+    from marketplace_kit.testing import count_queries
+
+    listing = listing_factory()
+    flush_views()
+    with count_queries(app) as log:
+        for _ in range(3):
+            client.get(f"/listings/{listing.id}")
+    assert not [q for q in log if "listing_view_days" in q]  # no write per page view
+    assert flush_views() == 1  # one row for the listing and day, counting 3
+    total = db.session.scalar(
+        select(func.sum(ListingViewDay.views)).where(ListingViewDay.listing_id == listing.id)
+    )
+    assert total == 3
+    assert flush_views() == 0

@@ -31,11 +31,15 @@ row of their first active day in it, i.e. the row whose previous day is before
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import (
     TIMESTAMP,
     Date,
@@ -344,6 +348,7 @@ def refresh_rollups(now: datetime | None = None) -> int:
     refund, a dispute). Returns the number of days written. Runs one at a
     time (the state row is locked).
     """
+    flush_views()
     now = now or utcnow()
     today = now.date()
     yesterday = today - timedelta(days=1)
@@ -610,6 +615,7 @@ def dashboard(
     ``source="auto"`` reads rolled days from the rollups and the rest live;
     ``"live"`` computes everything from the orders (same numbers, slower).
     """
+    flush_views()
     sq = _order_source(period, source)
     b = bucket(sq.c.day, period.granularity).label("bucket")
     series: dict[str, list[tuple[date, Figures]]] = {}
@@ -713,21 +719,67 @@ def dashboard(
 # ---------------------------------------------------------------------------
 
 
-def record_view(listing_id: int, now: datetime | None = None) -> None:
-    """Count one view of a listing's page today.
+#: Views are counted in the serving process and written at most this often (or when
+#: this many listing-days are waiting), so a page view costs no write transaction.
+VIEW_FLUSH_SECONDS = 30
+VIEW_FLUSH_ROWS = 500
 
-    One upsert in its own short transaction on its own connection, so the
-    caller's session (and the objects it has loaded) is left alone.
+
+class _ViewBuffer:
+    """Per-app, per-process counts of listing views not yet written to ``listing_view_days``."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.counts: Counter[tuple[int, date]] = Counter()
+        self.since = time.monotonic()
+
+
+def _view_buffer() -> _ViewBuffer:
+    return current_app.extensions.setdefault("mk_listing_views", _ViewBuffer())
+
+
+def record_view(listing_id: int, now: datetime | None = None) -> None:
+    """Count one view of a listing's page (written with the next flush).
+
+    Kept in memory and written by :func:`flush_views` with the first view
+    counted ``VIEW_FLUSH_SECONDS`` after the last write (or once
+    ``VIEW_FLUSH_ROWS`` listing-days wait), and before this process reads or
+    rolls up the statistics. A process that dies loses its unwritten views;
+    none is ever counted twice.
     """
-    day = (now or utcnow()).date()
+    buffer = _view_buffer()
+    with buffer.lock:
+        buffer.counts[(listing_id, (now or utcnow()).date())] += 1
+        due = (
+            len(buffer.counts) >= VIEW_FLUSH_ROWS
+            or time.monotonic() - buffer.since >= VIEW_FLUSH_SECONDS
+        )
+    if due:
+        flush_views()
+
+
+def flush_views() -> int:
+    """Write this process's counted views (one upsert per listing and day); returns the rows.
+
+    Runs in its own short transaction on its own connection, so the caller's
+    session (and the objects it has loaded) is left alone.
+    """
+    buffer = _view_buffer()
+    with buffer.lock:
+        counts, buffer.counts = buffer.counts, Counter()
+        buffer.since = time.monotonic()
+    if not counts:
+        return 0
     if dialect_name() == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
-    stmt = upsert(ListingViewDay).values(listing_id=listing_id, day=day, views=1)
+    stmt = upsert(ListingViewDay)
     stmt = stmt.on_conflict_do_update(
         index_elements=[ListingViewDay.listing_id, ListingViewDay.day],
-        set_={"views": ListingViewDay.views + 1},
+        set_={"views": ListingViewDay.views + stmt.excluded.views},
     )
+    rows = [{"listing_id": lid, "day": day, "views": n} for (lid, day), n in counts.items()]
     with db.engine.begin() as conn:
-        conn.execute(stmt)
+        conn.execute(stmt, rows)
+    return len(rows)
