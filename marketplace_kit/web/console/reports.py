@@ -11,22 +11,15 @@ from ...core.moderation import service
 from ...core.moderation.kinds import get_kind, report_kinds
 from ...core.moderation.models import ModerationDecision
 from ...core.users.models import User
-from ...core.users.service import MAX_ID
 from ...errors import MarketplaceError, ValidationError
 from ...events import commit
 from ...extensions import db
 from . import bp
 from .common import check_csrf as _check_csrf
-from .common import csv_response, csv_table
+from .common import csv_response, csv_table, form_id, id_arg
 from .common import me as _me
 
 STATUSES = ("open", "actioned", "dismissed", "all")
-
-
-def _int(value: str | None) -> int | None:
-    if value and value.isdigit() and 1 <= int(value) <= MAX_ID:
-        return int(value)
-    return None
 
 
 def _reports_context(me) -> dict:
@@ -45,7 +38,7 @@ def _reports_context(me) -> dict:
         status=status,
         kind=kind,
         reason=reason,
-        assigned_to=me.id if assigned == "me" else _int(assigned),
+        assigned_to=me.id if assigned == "me" else id_arg("assigned"),
         unassigned=assigned == "none",
     )
     return {
@@ -137,7 +130,7 @@ def report_target(kind_name: str, target_id: int):
         try:
             if op == "assign":
                 choice = request.form.get("assigned_to", "")
-                assignee = me.id if choice == "me" else (_int(choice) if choice else None)
+                assignee = me.id if choice == "me" else form_id("assigned_to")
                 if choice not in ("", "me") and assignee is None:
                     raise ValidationError(
                         errors={"assigned_to": [_("Choose an operator who handles reports.")]}
