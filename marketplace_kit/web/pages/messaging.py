@@ -76,23 +76,29 @@ def _apply_errors(form: FlaskForm, exc: MarketplaceError) -> None:
         form.form_errors.append(exc.detail)
 
 
-def _conversation_context(
-    conversation: Conversation, form: MessageForm | None = None, messages_after: int = 0
-):
+def _messages_context(conversation: Conversation, messages: list[Message]) -> dict[str, Any]:
+    """What ``messaging/_message.html`` needs to show ``messages`` to the current user."""
     user = _user()
-    participant = user.id in conversation.participant_ids
     masked = service.masking_applies(conversation)
-    other = conversation.other(user) if participant else None
     return {
         "conversation": conversation,
-        "messages": service.messages_of(conversation, user, after_id=messages_after),
+        "messages": messages,
         "body_of": lambda m: service.visible_body(m, masked),
         "masked": masked,
         "sees_hidden": service.sees_hidden(user),
-        "participant": participant,
+        "participant": user.id in conversation.participant_ids,
+    }
+
+
+def _conversation_context(conversation: Conversation, form: MessageForm | None = None):
+    user = _user()
+    ctx = _messages_context(conversation, service.messages_of(conversation, user))
+    other = conversation.other(user) if ctx["participant"] else None
+    return {
+        **ctx,
         "other": other,
         "blocked": other is not None and service.is_blocked(user.id, other.id),
-        "unread": service.unread_count(conversation, user) if participant else 0,
+        "unread": service.unread_count(conversation, user) if ctx["participant"] else 0,
         "form": form or MessageForm(),
         "action_form": ActionForm(),
     }
@@ -132,11 +138,13 @@ def conversation(conversation_id: int):
 def since(conversation_id: int, after_id: int):
     """The messages newer than ``after_id`` as an HTML fragment (the page's script polls it)."""
     conv = service.visible_conversation(conversation_id, _user())
-    ctx = _conversation_context(conv, messages_after=min(after_id, MAX_ID))
-    html = "".join(
-        render_template("messaging/_message.html", m=m, latest=False, **ctx)
-        for m in ctx["messages"]
-    )
+    messages = service.messages_of(conv, _user(), after_id=min(after_id, MAX_ID))
+    html = ""
+    if messages:  # most polls find nothing new: then nothing else is asked of the database
+        ctx = _messages_context(conv, messages)
+        html = "".join(
+            render_template("messaging/_message.html", m=m, latest=False, **ctx) for m in messages
+        )
     resp = make_response(html)
     resp.headers["Cache-Control"] = "no-store"
     return resp
