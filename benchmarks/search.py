@@ -12,7 +12,9 @@ on the same data, and prints a table.
     python benchmarks/search.py --sizes 100000 1000000 --db both \
         --pg-url postgresql://postgres@127.0.0.1/mk_bench
 
-The PostgreSQL database named in --pg-url is dropped and re-created.
+The PostgreSQL database named in --pg-url is dropped and re-created, unless
+``--reuse-db`` finds the data (and the term frequencies saved beside it) of a
+former run.
 """
 
 from __future__ import annotations
@@ -139,14 +141,18 @@ class Zipf:
         return min(bisect.bisect_left(self.cdf, self.rnd.random()), len(self.cdf) - 1)
 
 
-def build(url: str, size: int, seed: int = 7) -> tuple[Any, dict[str, Any]]:
-    app = create_app(
+def bench_app(url: str) -> Any:
+    return create_app(
         {
             "app": {"testing": True, "instance_path": tempfile.mkdtemp(prefix="mk-bench-")},
             "database": {"url": url},
             "site": {"currency": "USD"},
         }
     )
+
+
+def build(url: str, size: int, seed: int = 7) -> tuple[Any, dict[str, Any]]:
+    app = bench_app(url)
     rnd = random.Random(seed)
     vocab = vocabulary(rnd)
     zipf = Zipf(len(vocab), 1.05, rnd)
@@ -316,15 +322,27 @@ def hand_sql(dialect: str) -> dict[str, str]:
     }
 
 
-def run(url: str, size: int, repeat: int) -> list[tuple[str, ...]]:
+def run(url: str, size: int, repeat: int, state_file: str | None = None) -> list[tuple[str, ...]]:
+    """Build (or, with ``state_file`` from a former run, reuse) the data and time the queries."""
+    import json
+
     label = "PostgreSQL" if url.startswith("postgres") else "SQLite"
-    t = time.perf_counter()
-    app, info = build(url, size)
-    print(
-        f"# {label} {size:,}: generated+inserted in {info['load_s']:.0f}s, "
-        f"index+analyze {info['index_s']:.0f}s (total {time.perf_counter() - t:.0f}s)",
-        file=sys.stderr,
-    )
+    if state_file and os.path.exists(state_file):
+        app = bench_app(url)
+        with open(state_file, encoding="utf-8") as fh:
+            info = {"df": Counter(json.load(fh)["df"])}
+        print(f"# {label} {size:,}: reusing the data of a former run", file=sys.stderr)
+    else:
+        t = time.perf_counter()
+        app, info = build(url, size)
+        print(
+            f"# {label} {size:,}: generated+inserted in {info['load_s']:.0f}s, "
+            f"index+analyze {info['index_s']:.0f}s (total {time.perf_counter() - t:.0f}s)",
+            file=sys.stderr,
+        )
+        if state_file:
+            with open(state_file, "w", encoding="utf-8") as fh:
+                json.dump({"df": info["df"]}, fh)
     rnd = random.Random(3)
     terms = pick_terms(info["df"], size, rnd)
     rows = []
@@ -427,6 +445,16 @@ def run(url: str, size: int, repeat: int) -> list[tuple[str, ...]]:
     return rows
 
 
+def recreate_database(url: str) -> None:
+    admin = make_url(url.replace("postgresql://", "postgresql+psycopg://")).set(database="postgres")
+    name = make_url(url).database
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+
+
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
@@ -440,6 +468,9 @@ def main() -> None:
     parser.add_argument("--sqlite-dir", default=tempfile.gettempdir())
     parser.add_argument("--repeat", type=int, default=5, help="runs per query")
     parser.add_argument("--json", metavar="PATH", help="also write the rows to this file")
+    parser.add_argument(
+        "--reuse-db", action="store_true", help="reuse the data built by a former run"
+    )
     args = parser.parse_args()
     os.environ.pop("DATABASE_URL", None)
     targets = []
@@ -450,24 +481,25 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         for target in targets:
+            state = os.path.join(args.sqlite_dir, f"mk-bench-{target}-{size}.json")
+            path = os.path.join(args.sqlite_dir, f"mk-bench-{size}.sqlite3")
+            reuse = (
+                args.reuse_db
+                and os.path.exists(state)
+                and (target != "sqlite" or os.path.exists(path))
+            )
+            if not reuse and os.path.exists(state):
+                os.remove(state)
             if target == "sqlite":
-                path = os.path.join(args.sqlite_dir, f"mk-bench-{size}.sqlite3")
-                for suffix in ("", "-wal", "-shm"):
+                for suffix in ("", "-wal", "-shm") if not reuse else ():
                     if os.path.exists(path + suffix):
                         os.remove(path + suffix)
                 url = f"sqlite:///{path}"
             else:
                 url = args.pg_url
-                admin = make_url(url.replace("postgresql://", "postgresql+psycopg://")).set(
-                    database="postgres"
-                )
-                name = make_url(url).database
-                engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-                with engine.connect() as conn:
-                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                    conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-                engine.dispose()
-            rows += run(url, size, args.repeat)
+                if not reuse:
+                    recreate_database(url)
+            rows += run(url, size, args.repeat, state)
     header = (
         "database",
         "listings",

@@ -3,8 +3,9 @@
 It serves ``/listings/`` (browse and ``?q=`` search) and ``/listings/<id>``
 with the statements marketplace-kit's search and listing pages send to the
 database (same SQL text, same parameters, same number of round trips: hits,
-authors, categories, images, the two facet counts and the category list; for
-a listing: the listing, its images, category and author), through a plain
+authors, categories, images, the two facet counts and the category tree's
+version, the tree itself being re-read only when that changes; for
+a listing: one statement joining its author, category and images), through a plain
 SQLAlchemy engine, and renders a minimal Jinja template. No ORM, no
 sessions, no CSRF, no i18n, no hooks, no base layout: what is left of a page
 once the framework is taken away. The only import from marketplace-kit is
@@ -37,13 +38,14 @@ LISTING_COLS = (
     "listings.quantity, listings.status, listings.public_data, listings.protected_data, "
     "listings.private_data, listings.category_id, listings.address, listings.latitude, "
     "listings.longitude, listings.published_at, listings.moderation_note, "
-    "listings.created_at, listings.updated_at"
+    "listings.provider_rating, listings.provider_review_count, listings.created_at, "
+    "listings.updated_at"
 )
 USER_COLS = (
     "users.id, users.email, users.display_name, users.password_hash, users.account_type, "
     "users.roles, users.locale, users.is_active_account, users.email_confirmed_at, "
     "users.password_changed_at, users.last_login_at, users.failed_logins, users.locked_until, "
-    "users.deleted_at, users.verification_level, users.bio, users.avatar_key, "
+    "users.deleted_at, users.banned_at, users.verification_level, users.bio, users.avatar_key, "
     "users.company_name, users.registration_number, users.industry, users.contact_phone, "
     "users.address, users.service_area, users.extended_data, users.created_at, users.updated_at"
 )
@@ -56,6 +58,34 @@ IMAGE_COLS = (
     "listing_images.listing_id, listing_images.id, listing_images.position, "
     "listing_images.path, listing_images.content_type, listing_images.size, "
     "listing_images.created_at, listing_images.updated_at"
+)
+
+CATEGORY_VERSION_SQL = sa.text(
+    "SELECT count(categories.id) AS count_1, max(categories.updated_at) AS max_1 FROM categories"
+)
+CATEGORY_TREE_SQL = sa.text(
+    "SELECT categories.id, categories.slug, categories.parent_id, categories.names, "
+    "categories.attribute_hints, categories.position FROM categories "
+    "ORDER BY categories.position, categories.id"
+)
+
+
+def _prefixed(cols: str, table: str, alias: str, prefix: str) -> str:
+    return ", ".join(
+        f"{alias}.{c.split('.')[1]} AS {prefix}{c.split('.')[1]}" for c in cols.split(", ")
+    ).replace(f"{table}.", f"{alias}.")
+
+
+#: The listing page's one statement: the listing with its author, category and images.
+DETAIL_SQL = sa.text(
+    f"SELECT {LISTING_COLS}, "
+    f"{_prefixed(USER_COLS, 'users', 'u', 'u_')}, "
+    f"{_prefixed(CATEGORY_COLS, 'categories', 'c', 'c_')}, "
+    f"{_prefixed(IMAGE_COLS, 'listing_images', 'i', 'i_')} "
+    "FROM listings LEFT OUTER JOIN users AS u ON u.id = listings.author_id "
+    "LEFT OUTER JOIN categories AS c ON c.id = listings.category_id "
+    "LEFT OUTER JOIN listing_images AS i ON listings.id = i.listing_id "
+    "WHERE listings.id = :id ORDER BY i.position"
 )
 
 TEMPLATES = {
@@ -126,6 +156,16 @@ def create_app(url: str | None = None) -> Flask:
             "listings.id IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH :fts)",
             {"fts": fts5_query(terms)},
         )
+
+    snapshot: dict[str, Any] = {}
+
+    def category_tree(conn: Any) -> list[Any]:
+        """The category rows, re-read only when the table's version changed (as the core does)."""
+        version = tuple(conn.execute(CATEGORY_VERSION_SQL).one())
+        if snapshot.get("version") != version:
+            snapshot["rows"] = conn.execute(CATEGORY_TREE_SQL).all()
+            snapshot["version"] = version
+        return snapshot["rows"]
 
     @app.get("/listings/")
     def search():
@@ -224,12 +264,7 @@ def create_app(url: str | None = None) -> Flask:
                 ),
                 params,
             ).all()
-            tree = conn.execute(
-                sa.text(
-                    f"SELECT {CATEGORY_COLS} FROM categories "
-                    "ORDER BY categories.position, categories.id"
-                )
-            ).all()
+            tree = category_tree(conn)
         cats = {c.id: c for c in tree}
         rolled: dict[int, int] = {}
         for cat_id, n in by_cat:
@@ -253,43 +288,28 @@ def create_app(url: str | None = None) -> Flask:
             more=more,
             type_facets=sorted(by_type),
             category_facets=[
-                (c.slug, _name(c.names), rolled[c.id]) for c in tree if c.id in rolled
+                (c.slug, _name(c.names), rolled[c.id])
+                for c in tree
+                if c.parent_id is None and c.id in rolled
             ],
         )
 
     @app.get("/listings/<int:listing_id>")
     def detail(listing_id: int):
         with engine.connect() as conn:
-            listing = conn.execute(
-                sa.text(f"SELECT {LISTING_COLS} FROM listings WHERE listings.id = :id"),
-                {"id": listing_id},
-            ).first()
-            if listing is None or listing.status != "published":
-                abort(404)
-            images = conn.execute(
-                sa.text(
-                    f"SELECT {IMAGE_COLS} FROM listing_images WHERE :id = "
-                    "listing_images.listing_id ORDER BY listing_images.position"
-                ),
-                {"id": listing_id},
-            ).all()
-            category = None
-            if listing.category_id is not None:
-                c = conn.execute(
-                    sa.text(f"SELECT {CATEGORY_COLS} FROM categories WHERE categories.id = :id"),
-                    {"id": listing.category_id},
-                ).first()
-                category = {"slug": c.slug, "name": _name(c.names)} if c else None
-            author = conn.execute(
-                sa.text(f"SELECT {USER_COLS} FROM users WHERE users.id = :id"),
-                {"id": listing.author_id},
-            ).first()
+            rows = conn.execute(DETAIL_SQL, {"id": listing_id}).all()
+        if not rows or rows[0].status != "published":
+            abort(404)
+        listing = rows[0]
+        category = None
+        if listing.c_id is not None:
+            category = {"slug": listing.c_slug, "name": _name(listing.c_names)}
         return render_template(
             "detail.html",
             l=listing,
-            images=images,
+            images=[{"id": r.i_id} for r in rows if r.i_id is not None],
             category=category,
-            author=author.display_name if author else "",
+            author=listing.u_display_name or "",
         )
 
     return app

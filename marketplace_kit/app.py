@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask
+from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
@@ -95,6 +95,9 @@ def create_app(
         static_folder=str(PACKAGE_DIR / "web" / "static"),
         template_folder=None,
     )
+    from .web.templating import TemplateEnvironment
+
+    app.jinja_environment = TemplateEnvironment  # type: ignore[misc]
     mk = MarketplaceState(settings=settings, pm=pm)
     app.extensions["marketplace_kit"] = mk
     # `<int:...>` in every route, core or plugin: ids beyond a 64-bit column are a 404
@@ -293,11 +296,16 @@ def register_api(app: Flask, mk: MarketplaceState) -> None:
 def register_rate_limits(app: Flask, mk: MarketplaceState) -> None:
     """Apply limits declared with :func:`marketplace_kit.web.ratelimit.limit`."""
     assert mk.limiter is not None
+    limited: set[str] = set()
     for endpoint, view in list(app.view_functions.items()):
         for spec in getattr(view, "_mk_rate_limits", ()):
+            limited.add(endpoint)
             app.view_functions[endpoint] = mk.limiter.limit(
                 spec.limit, key_func=spec.key_func, methods=spec.methods, scope=spec.scope
             )(app.view_functions[endpoint])
+    if not any(app.config.get(k) for k in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION")):
+        # No limit applies to the other endpoints: skip the limiter's per-request work there.
+        mk.limiter.request_filter(lambda: request.endpoint not in limited)
 
 
 def register_jobs(app: Flask, mk: MarketplaceState) -> None:

@@ -56,6 +56,34 @@ def test_formatting_matches_babel_in_every_shipped_locale():
                 assert m.format(locale) == format_currency(m.to_decimal(), currency, locale=locale)
 
 
+def test_fast_formatting_matches_babel_for_random_amounts_and_many_locales():
+    """Money.format builds the text itself where the locale's pattern allows (checked
+    against Babel on probe amounts); it must give Babel's text for any amount."""
+    import random
+
+    from babel.numbers import format_currency
+
+    from marketplace_kit.money import _formatter
+
+    rnd = random.Random(4)
+    locales = ("en", "zh_Hans", "ru", "de_CH", "es", "hi_IN", "fr_CH", "ar", "ja", "pl", "bn")
+    currencies = ("USD", "EUR", "JPY", "KWD", "CNY", "RUB", "INR", "CHF")
+    fast = 0
+    for locale in locales:
+        for currency in currencies:
+            fast += _formatter(locale, currency).__name__ == "fast"
+            for _ in range(60):
+                amount = rnd.choice(
+                    [rnd.randint(-(10**7), 10**7), rnd.randint(0, 10**15), rnd.randint(0, 999)]
+                )
+                m = Money(amount, currency)
+                expected = format_currency(
+                    m.to_decimal(), currency, locale=locale, currency_digits=True
+                )
+                assert m.format(locale) == expected, (locale, currency, amount)
+    assert fast >= len(currencies) * 3  # en, zh_Hans and ru at least take the fast path
+
+
 def test_locale_formatting():
     assert Money(123456, "USD").format("en") == "$1,234.56"
     assert Money(123456, "CNY").format("zh_Hans") == "¥1,234.56"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -61,7 +62,9 @@ def format_money(value: Money | None) -> str:
     return value.format(str(get_locale() or "en"))
 
 
+@functools.lru_cache(maxsize=64)
 def locale_label(code: str) -> str:
+    """The language's own name for itself (the locale switcher's labels)."""
     from babel import Locale
 
     return Locale.parse(code).get_display_name(code) or code

@@ -35,6 +35,7 @@ def render_policy(policy: dict[str, list[str]]) -> str:
 
 def register_security(app: Flask, mk: MarketplaceState) -> None:
     force_https = mk.settings.security["force_https"]
+    default_csp = render_policy(default_policy())
 
     @app.after_request
     def security_headers(response: Response) -> Response:
@@ -47,10 +48,12 @@ def register_security(app: Flask, mk: MarketplaceState) -> None:
         if request.is_secure or force_https:
             h.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         if "Content-Security-Policy" not in h:
-            policy = default_policy()
-            if response.mimetype == "text/html":
+            if response.mimetype == "text/html" and mk.pm.hook.mk_prepare_csp.get_hookimpls():
+                policy = default_policy()
                 mk.pm.hook.mk_prepare_csp(policy=policy, request=request)
-            h["Content-Security-Policy"] = render_policy(policy)
+                h["Content-Security-Policy"] = render_policy(policy)
+            else:
+                h["Content-Security-Policy"] = default_csp
         if (
             request.endpoint != "static"
             and "Cache-Control" not in h

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, before_render_template, render_template, url_for
+from flask.templating import Environment
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
@@ -19,6 +22,29 @@ if TYPE_CHECKING:
     from ..app import MarketplaceState
 
 CORE_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+class _TemplateGlobals(ChainMap):
+    """A template's globals over the environment's (as Jinja's own ``ChainMap``), whose keys
+    are the environment dict's own view while the template adds none of its own.
+
+    Jinja compares these keys on every ``{% import %}``/``{% from %}`` and copies them into
+    every render context; a plain ``ChainMap`` rebuilds its merged key set each time (about
+    30 us a card on the search page, whose card template imports a macro).
+    """
+
+    def keys(self):  # type: ignore[override]
+        return self.maps[1].keys() if len(self.maps) == 2 and not self.maps[0] else super().keys()
+
+    def __iter__(self):
+        return iter(self.keys())
+
+
+class TemplateEnvironment(Environment):
+    """Flask's Jinja environment with cheaper per-template globals (see ``_TemplateGlobals``)."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return _TemplateGlobals({} if d is None else d, self.globals)
 
 
 def build_loader(mk: MarketplaceState) -> BaseLoader:

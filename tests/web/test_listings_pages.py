@@ -1,3 +1,4 @@
+import re
 import pytest
 from marshmallow import Schema, fields, validate
 
@@ -120,6 +121,48 @@ def test_search_page_filters_facets_and_languages(client, listing_factory, categ
     assert "(2)" in html  # category facet count
     html = client.get("/listings/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "自行车" in html
+
+
+def _facet_entries(html: str) -> list[str]:
+    """The category facet's entries as text: ``"name (n)"``, ``"[name] (n)"`` for the chosen
+    one, ``"> "`` per indentation level."""
+    nav = html.split('class="facets"', 1)[1].split("</nav>", 1)[0]
+    block = nav.split("<h2>", 2)[1].split("</ul>", 1)[0]
+    out = []
+    for item in block.split("<li>")[1:]:
+        item = item.split("</li>", 1)[0]
+        depth = item.count("· ")
+        name = re.sub(r"<strong[^>]*>(.*?)</strong>", r"[\1]", item)
+        name = re.sub(r"<[^>]+>", "", name).replace("· ", "").strip()
+        out.append("> " * depth + " ".join(name.split()))
+    return out
+
+
+def test_category_facet_drills_down(client, listing_factory, category_factory):
+    home = category_factory("home")
+    furniture = category_factory("furniture", parent=home)
+    chairs = category_factory("chairs", parent=furniture)
+    bikes = category_factory("bikes")
+    for cat in (chairs, chairs, furniture, bikes):
+        listing_factory(category=cat)
+
+    assert _facet_entries(client.get("/listings/").get_data(as_text=True)) == [
+        "Home (3)",
+        "Bikes (1)",
+    ]
+    html = client.get("/listings/?category=home").get_data(as_text=True)
+    assert _facet_entries(html) == ["All categories", "[Home] (3)", "> Furniture (3)"]
+    assert 'href="/listings/?category=furniture"' in html and 'href="/listings/"' in html
+    html = client.get("/listings/?category=chairs&sort=newest").get_data(as_text=True)
+    assert _facet_entries(html) == [
+        "All categories",
+        "Home",
+        "> Furniture",
+        "> > [Chairs] (2)",
+    ]
+    assert 'href="/listings/?category=home&amp;sort=newest"' in html
+    # the filter form still offers every category, indented
+    assert '<option value="chairs" selected>· · Chairs</option>' in html
 
 
 @pytest.mark.parametrize(

@@ -17,14 +17,33 @@ from sqlalchemy import func, select
 from ...errors import Conflict, NotFound, ValidationError
 from ...extensions import db
 from ..access import require
-from .models import Category, Listing
+from .models import Category, Listing, category_name
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
+@dataclass(frozen=True)
+class CategoryInfo:
+    """A read-only copy of a category row, shared by the requests of a process.
+
+    Pages, search and the API read the tree through these (see
+    :func:`all_categories`); edits go through the ``Category`` model.
+    """
+
+    id: int
+    slug: str
+    parent_id: int | None
+    names: dict[str, str]
+    attribute_hints: list[str]
+    position: int
+
+    def name(self, locale: str | None = None) -> str:
+        return category_name(self.names, self.slug, locale)
+
+
 @dataclass
 class Node:
-    category: Category
+    category: CategoryInfo
     children: list[Node] = field(default_factory=list)
     depth: int = 0
 
@@ -71,17 +90,58 @@ def ensure_seeded() -> None:
 
 
 _CACHE = "_mk_categories"
+_APP_CACHE = "mk_category_snapshot"
 
 
-def all_categories() -> list[Category]:
-    """Every category in tree order; read once per request (pages ask several times)."""
+def all_categories() -> list[CategoryInfo]:
+    """Every category in tree order.
+
+    The rows are copied once per process and reused while the table's version
+    (row count and latest ``updated_at``, one cheap statement per request)
+    stays the same, so an operator's edit is seen by every worker on its next
+    request. Within a request the list is read once.
+    """
     if has_request_context() and _CACHE in g:
         return g.get(_CACHE)
     ensure_seeded()
-    cats = list(db.session.scalars(select(Category).order_by(Category.position, Category.id)))
+    cats = _snapshot()
     if has_request_context():
         setattr(g, _CACHE, cats)
     return cats
+
+
+def _snapshot() -> list[CategoryInfo]:
+    version = tuple(
+        db.session.execute(select(func.count(Category.id), func.max(Category.updated_at))).one()
+    )
+    cached = current_app.extensions.get(_APP_CACHE)
+    if cached is not None and cached[0] == version:
+        return cached[1]["list"]
+    table = Category.__table__
+    rows = db.session.execute(
+        select(
+            table.c.id,
+            table.c.slug,
+            table.c.parent_id,
+            table.c.names,
+            table.c.attribute_hints,
+            table.c.position,
+        ).order_by(table.c.position, table.c.id)
+    )
+    cats = [
+        CategoryInfo(r.id, r.slug, r.parent_id, r.names or {}, r.attribute_hints or [], r.position)
+        for r in rows
+    ]
+    current_app.extensions[_APP_CACHE] = (version, {"list": cats, "by_id": {c.id: c for c in cats}})
+    return cats
+
+
+def category_by_id(category_id: int | None) -> CategoryInfo | None:
+    """The category with this id from the shared copy of the tree (``None`` if there is none)."""
+    if category_id is None:
+        return None
+    all_categories()
+    return current_app.extensions[_APP_CACHE][1]["by_id"].get(category_id)
 
 
 def forget_cached() -> None:
@@ -118,7 +178,8 @@ def flatten(nodes: list[Node] | None = None) -> list[Node]:
     return out
 
 
-def get_category(slug_or_id: Any) -> Category:
+def find_category(slug_or_id: Any) -> CategoryInfo:
+    """The category with this slug (or id), read from the shared copy of the tree."""
     key = "id" if isinstance(slug_or_id, int) else "slug"
     value = slug_or_id if key == "id" else str(slug_or_id)
     cat = next((c for c in all_categories() if getattr(c, key) == value), None)
@@ -127,7 +188,16 @@ def get_category(slug_or_id: Any) -> Category:
     return cat
 
 
-def descendant_ids(category: Category) -> list[int]:
+def get_category(slug_or_id: Any) -> Category:
+    """The ``Category`` row with this slug (or id), to edit it."""
+    found = find_category(slug_or_id)
+    cat = db.session.get(Category, found.id)
+    if cat is None:
+        raise NotFound("No such category.")
+    return cat
+
+
+def descendant_ids(category: CategoryInfo | Category) -> list[int]:
     """``category``'s id and those of all categories below it."""
     children: dict[int | None, list[int]] = {}
     for c in all_categories():
@@ -138,18 +208,6 @@ def descendant_ids(category: Category) -> list[int]:
         out.append(cid)
         todo.extend(children.get(cid, []))
     return out
-
-
-def ancestors(category: Category) -> list[Category]:
-    """From the root down to ``category``'s parent."""
-    chain: list[Category] = []
-    seen = {category.id}
-    parent = category.parent
-    while parent is not None and parent.id not in seen:
-        chain.append(parent)
-        seen.add(parent.id)
-        parent = parent.parent
-    return list(reversed(chain))
 
 
 # ---------------------------------------------------------------------------

@@ -46,15 +46,20 @@ class Category(TimestampMixin, db.Model):
     parent: Mapped[Category | None] = relationship(remote_side=[id])
 
     def name(self, locale: str | None = None) -> str:
-        names = self.names or {}
-        if locale and locale in names:
-            return names[locale]
-        if locale and locale.split("_")[0] in names:
-            return names[locale.split("_")[0]]
-        return names.get("en") or next(iter(names.values()), self.slug)
+        return category_name(self.names, self.slug, locale)
 
     def __repr__(self) -> str:
         return f"<Category {self.slug}>"
+
+
+def category_name(names: dict[str, str] | None, slug: str, locale: str | None) -> str:
+    """The name for ``locale`` (or its language), else English, else any, else the slug."""
+    names = names or {}
+    if locale and locale in names:
+        return names[locale]
+    if locale and locale.split("_")[0] in names:
+        return names[locale.split("_")[0]]
+    return names.get("en") or next(iter(names.values()), slug)
 
 
 class Listing(TimestampMixin, db.Model):

@@ -36,9 +36,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from ...errors import ValidationError
+from ...errors import NotFound, ValidationError
 from ...extensions import db
-from .categories import all_categories, descendant_ids, get_category
+from .categories import all_categories, descendant_ids, find_category
 from .documents import fts5_query, query_terms, tsquery
 from .models import Listing
 from .types import listing_types
@@ -267,8 +267,8 @@ def conditions(
         conds.append(text_match(terms, dialect))
     if query.category:
         try:
-            cat = get_category(query.category)
-        except Exception:
+            cat = find_category(query.category)
+        except NotFound:
             raise ValidationError(errors={"category": ["Unknown category."]}) from None
         ids = descendant_ids(cat)
         conds.append(Listing.category_id.in_(ids))
@@ -323,13 +323,13 @@ def _attribute_condition(key: str, value: Any, fld: Any) -> ColumnElement[bool]:
     return Listing.public_data[key].as_string() == str(value)[:200]
 
 
+#: Loader options for what a listing card shows, one query each whatever the page size (the
+#: category comes from the shared copy of the tree: ``categories.category_by_id``).
+CARD_LOADS = (selectinload(Listing.images), selectinload(Listing.author))
+
+
 def card_loads() -> tuple[Any, ...]:
-    """Loader options for what a listing card shows, one query each, whatever the page size."""
-    return (
-        selectinload(Listing.images),
-        selectinload(Listing.category),
-        selectinload(Listing.author),
-    )
+    return CARD_LOADS
 
 
 def default_search(query: SearchQuery) -> SearchResult:

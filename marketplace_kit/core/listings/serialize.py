@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import url_for
 
+from .categories import category_by_id
 from .service import can_view, visible_attributes
 
 
@@ -25,7 +26,7 @@ def listing_data(listing: Any, viewer: Any, *, distance_km: float | None = None)
         "pricing_unit": listing.pricing_unit,
         "quantity": listing.quantity,
         "status": listing.status,
-        "category": listing.category.slug if listing.category is not None else None,
+        "category": category.slug if (category := category_by_id(listing.category_id)) else None,
         "address": listing.address,
         "latitude": listing.latitude,
         "longitude": listing.longitude,

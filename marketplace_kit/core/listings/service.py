@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app
 from marshmallow import ValidationError as MMValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ...errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ...events import emit
@@ -423,22 +423,20 @@ def can_view(listing: Listing, viewer: Any) -> bool:
     )
 
 
-def _detail_loads() -> tuple[Any, ...]:
-    """What a listing page shows besides the row: one joined query plus one for the images."""
-    return (
-        joinedload(Listing.category),
-        joinedload(Listing.author),
-        selectinload(Listing.images),
-    )
+#: What a listing page shows besides the row, loaded with it in one statement.
+DETAIL_LOADS = (
+    joinedload(Listing.category),
+    joinedload(Listing.author),
+    joinedload(Listing.images),
+)
 
 
 def get_listing(listing_id: int, viewer: Any = None) -> Listing:
     """The listing, if ``viewer`` may see it (published, or theirs, or an operator)."""
-    listing = (
-        db.session.get(Listing, listing_id, options=_detail_loads())
-        if 0 < listing_id <= MAX_ID
-        else None
-    )
+    listing = None
+    if 0 < listing_id <= MAX_ID:
+        stmt = select(Listing).options(*DETAIL_LOADS).where(Listing.id == listing_id)
+        listing = db.session.execute(stmt).unique().scalar_one_or_none()
     if listing is None or not can_view(listing, viewer):
         raise NotFound("No such listing.")
     return listing

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from . import categories as category_service
-from .models import Category, Listing
+from .models import Listing
 from .search import card_loads
 
 
@@ -42,7 +42,7 @@ def recent(limit: int, exclude: list[int] | tuple[int, ...] = ()) -> list[Listin
     return list(db.session.scalars(stmt.options(*card_loads())))
 
 
-def top_categories() -> list[tuple[Category, int]]:
+def top_categories() -> list[tuple[category_service.CategoryInfo, int]]:
     """Top-level categories with the number of published listings in each subtree."""
     roots = category_service.tree()
     if not roots:

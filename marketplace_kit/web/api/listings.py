@@ -266,11 +266,12 @@ def types():
 @bp.get("/categories")
 @bp.response(200, CategorySchema(many=True))
 def categories():
+    slugs = {c.id: c.slug for c in category_service.all_categories()}
     return [
         {
             "slug": n.category.slug,
             "names": n.category.names,
-            "parent": n.category.parent.slug if n.category.parent else None,
+            "parent": slugs.get(n.category.parent_id),
             "attribute_hints": n.category.attribute_hints,
         }
         for n in category_service.flatten()

@@ -854,8 +854,10 @@ def install_nul_guard(app: Any) -> None:
 
     @app.before_request
     def refuse_nul_characters():
-        values = [*request.args.items(multi=True), *request.form.items(multi=True)]
-        if request.is_json:
-            values.append(("json", request.get_json(silent=True)))
+        values = list(request.args.items(multi=True))
+        if request.method not in ("GET", "HEAD"):  # the pages read no body on these
+            values += request.form.items(multi=True)
+            if request.is_json:
+                values.append(("json", request.get_json(silent=True)))
         if any(_has_nul(k) or _has_nul(v) for k, v in values):
             raise ValidationError("Text must not contain NUL characters.")

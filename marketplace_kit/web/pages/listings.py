@@ -88,6 +88,7 @@ def listing_helpers() -> dict[str, Any]:
             else f"listings/parts/{part}.html"
         ),
         "locale_str": lambda: str(get_locale() or "en"),
+        "category_of": lambda listing: category_service.category_by_id(listing.category_id),
     }
 
 
@@ -214,6 +215,8 @@ def search():
         merged = {k: v for k, v in {**args, **changes}.items() if v and k != "cursor"}
         return f"{base}?{urlencode(merged)}" if merged else base
 
+    roots = category_service.tree()
+    locale = str(get_locale() or "en")
     return render_template(
         "listings/search.html",
         refine=refine,
@@ -222,7 +225,13 @@ def search():
         args=args,
         errors=errors,
         next_url=next_url,
-        tree=category_service.flatten(),
+        category_options=[
+            (n.category.slug, "· " * n.depth + n.category.name(locale))
+            for n in category_service.flatten(roots)
+        ],
+        category_facets=category_facets(
+            roots, result.facets["category"] if result and result.facets else {}, refine, locale
+        ),
         types=listing_types(),
         filterable=filterable_attributes(query.listing_type),
         bookable=bookable_types(),
@@ -232,6 +241,61 @@ def search():
         price_max_str=minor_to_str(query.max_price, currency),
         can_save=_user() is not None,
     )
+
+
+def category_facets(
+    roots: list[category_service.Node], counts: dict[str, int], refine: Any, locale: str
+) -> list[dict[str, Any]]:
+    """The category facet as a drill-down: the top-level categories with matches, or, once
+    one is chosen, the way back up (links), the chosen one (with its count) and its
+    subcategories with matches. ``depth`` indents an entry below the way up."""
+    chosen = request.args.get("category")
+    path: list[category_service.Node] = []
+
+    def find(nodes: list[category_service.Node]) -> bool:
+        for node in nodes:
+            path.append(node)
+            if node.category.slug == chosen or find(node.children):
+                return True
+            path.pop()
+        return False
+
+    if not chosen or not find(roots):
+        return [
+            {
+                "label": n.category.name(locale),
+                "count": counts[n.category.slug],
+                "depth": 0,
+                "url": refine(category=n.category.slug),
+            }
+            for n in roots
+            if n.category.slug in counts
+        ]
+    out: list[dict[str, Any]] = [
+        {"label": _l("All categories"), "count": None, "depth": 0, "url": refine(category="")}
+    ]
+    for depth, node in enumerate(path):
+        slug = node.category.slug
+        current = node is path[-1]
+        out.append(
+            {
+                "label": node.category.name(locale),
+                "count": counts.get(slug, 0) if current else None,
+                "depth": depth,
+                "url": None if current else refine(category=slug),
+            }
+        )
+    out += [
+        {
+            "label": c.category.name(locale),
+            "count": counts[c.category.slug],
+            "depth": len(path),
+            "url": refine(category=c.category.slug),
+        }
+        for c in path[-1].children
+        if c.category.slug in counts
+    ]
+    return out
 
 
 # ---------------------------------------------------------------------------
