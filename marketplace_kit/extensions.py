@@ -54,6 +54,12 @@ class _AppDomain(Domain):
         return current_app.extensions.setdefault("mk_babel_translations", {})
 
     def get_translations(self):
+        ns = _babel_context()
+        if ns is not None:
+            seen = ns.__dict__
+            cached = seen.get("mk_translations")
+            if cached is not None and cached[0] is seen.get("babel_locale") and cached[1] is self:
+                return cached[2]
         translations = super().get_translations()
         ns = _babel_context()
         if ns is not None and "babel_locale" in ns.__dict__:

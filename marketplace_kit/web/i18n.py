@@ -10,6 +10,7 @@ from flask import current_app, has_request_context, request
 from flask_babel import get_locale, gettext
 from flask_login import current_user
 
+from ..extensions import _babel_context
 from ..money import Money
 
 LOCALE_COOKIE = "mk_lang"
@@ -56,10 +57,27 @@ def local_to_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=site_timezone()).astimezone(UTC)
 
 
+def locale_code() -> str:
+    """The request's locale as a code (``"zh_Hans"``): ``str(flask_babel.get_locale())``,
+    remembered on the context while the locale stays the same (pages ask for it per card)."""
+    ns = _babel_context()
+    if ns is not None:
+        seen = ns.__dict__
+        cached = seen.get("mk_locale_code")
+        if cached is not None and cached[0] is seen.get("babel_locale"):
+            return cached[1]
+    locale = get_locale()
+    code = str(locale) if locale is not None else "en"
+    ns = _babel_context()
+    if ns is not None and locale is not None:
+        ns.mk_locale_code = (locale, code)
+    return code
+
+
 def format_money(value: Money | None) -> str:
     if value is None:
         return ""
-    return value.format(str(get_locale() or "en"))
+    return value.format(locale_code())
 
 
 @functools.lru_cache(maxsize=64)

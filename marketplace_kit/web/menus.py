@@ -23,7 +23,10 @@ class Link:
 
 
 def merge_links(groups: list[list[Link]]) -> list[Link]:
+    """All the groups' links by ``order``, then by label (translated, so only on a tie)."""
     links = [link for group in groups for link in (group or [])]
+    if len({link.order for link in links}) == len(links):
+        return sorted(links, key=lambda link: link.order)
     return sorted(links, key=Link.sort_key)
 
 

@@ -7,7 +7,7 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, before_render_template, render_template, url_for
+from flask import Flask, before_render_template, render_template, request, url_for
 from flask.templating import Environment
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
@@ -15,7 +15,7 @@ from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
 from markupsafe import Markup
 
 from .. import __version__
-from .i18n import LOCALE_COOKIE, code_label, format_money, locale_label
+from .i18n import LOCALE_COOKIE, code_label, format_money, locale_code, locale_label
 from .menus import PAGE_PLACES, PageSection, merge_links
 
 if TYPE_CHECKING:
@@ -94,10 +94,31 @@ def install_template_globals(app: Flask, mk: MarketplaceState) -> None:
             for s in sorted(found, key=PageSection.sort_key)
         ]
 
+    built: dict[tuple[Any, ...], str] = {}
+
+    def constant_url(endpoint: str, **values: Any) -> str:
+        """``url_for`` for a URL that is the same on every request: built once per mount point.
+
+        Only while the app has no ``url_defaults`` functions and no host or subdomain
+        matching, which could make the same endpoint and values give another URL.
+        """
+        if app.url_default_functions or app.url_map.host_matching or app.subdomain_matching:
+            return url_for(endpoint, **values)
+        key = (request.script_root, endpoint, *sorted(values.items()))
+        url = built.get(key)
+        if url is None:
+            url = built[key] = url_for(endpoint, **values)
+        return url
+
+    def template_url_for(endpoint: str, **values: Any) -> str:
+        if values or endpoint.startswith("."):  # blueprint-relative, or per-object
+            return url_for(endpoint, **values)
+        return constant_url(endpoint)
+
     def static_url(filename: str, plugin: str | None = None) -> str:
         if plugin:
-            return url_for("plugin_static", plugin=plugin, filename=filename)
-        return url_for("static", filename=filename, v=__version__)
+            return constant_url("plugin_static", plugin=plugin, filename=filename)
+        return constant_url("static", filename=filename, v=__version__)
 
     app.jinja_env.globals.update(
         site=settings.site,
@@ -109,9 +130,11 @@ def install_template_globals(app: Flask, mk: MarketplaceState) -> None:
         account_menu_links=account_menu_links,
         users_settings=settings.users,
         static_url=static_url,
+        url_for=template_url_for,
         locale_label=locale_label,
         locale_cookie=LOCALE_COOKIE,
         get_locale=get_locale,
+        locale_code=locale_code,
     )
     app.jinja_env.filters.update(
         money=format_money,

@@ -10,11 +10,12 @@ with :func:`marketplace_kit.events.commit`. Status flow::
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import current_app
 from marshmallow import ValidationError as MMValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ...errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -423,20 +424,28 @@ def can_view(listing: Listing, viewer: Any) -> bool:
     )
 
 
-#: What a listing page shows besides the row, loaded with it in one statement.
-DETAIL_LOADS = (
-    joinedload(Listing.category),
-    joinedload(Listing.author),
-    joinedload(Listing.images),
-)
+@functools.cache
+def _detail_statement() -> Any:
+    """The listing with what its page shows (category, author, images), in one statement.
+
+    Built once: SQLAlchemy then reuses the statement's cache key instead of
+    working it out again for every page view.
+    """
+    return (
+        select(Listing)
+        .options(
+            joinedload(Listing.category), joinedload(Listing.author), joinedload(Listing.images)
+        )
+        .where(Listing.id == bindparam("listing_id"))
+    )
 
 
 def get_listing(listing_id: int, viewer: Any = None) -> Listing:
     """The listing, if ``viewer`` may see it (published, or theirs, or an operator)."""
     listing = None
     if 0 < listing_id <= MAX_ID:
-        stmt = select(Listing).options(*DETAIL_LOADS).where(Listing.id == listing_id)
-        listing = db.session.execute(stmt).unique().scalar_one_or_none()
+        result = db.session.execute(_detail_statement(), {"listing_id": listing_id})
+        listing = result.unique().scalar_one_or_none()
     if listing is None or not can_view(listing, viewer):
         raise NotFound("No such listing.")
     return listing

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort, current_app, render_template, request
-from flask_babel import format_date, format_decimal, format_percent, get_locale
+from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -18,7 +18,7 @@ from ...core.stats import panels as panel_registry
 from ...core.stats import service
 from ...core.stats.period import GRANULARITY_LABELS, PRESET_LABELS, Period, parse_period
 from ...money import Money
-from ..i18n import format_money
+from ..i18n import format_money, locale_code
 from . import bp, charts
 from .common import csv_cell, csv_response, me
 
@@ -260,7 +260,7 @@ def stats():
             ),
             400,
         )
-    locale = str(get_locale() or "en")
+    locale = locale_code()
     d = service.dashboard(period, locale=locale)
     panels = panel_registry.collect(state(current_app).pm, period)
     if request.args.get("format") == "csv":

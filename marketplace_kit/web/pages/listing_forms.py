@@ -12,7 +12,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from marshmallow import fields as mf
@@ -32,6 +31,7 @@ from ...core.listings.categories import flatten
 from ...core.listings.types import ListingType
 from ...money import Money, currency_exponent
 from ..forms import choice
+from ..i18n import locale_code
 
 ATTR_PREFIX = "attr_"
 
@@ -74,7 +74,7 @@ def attribute_field(name: str, fld: mf.Field) -> Field:
 
 
 def form_class(lt: ListingType) -> type[FlaskForm]:
-    locale = str(get_locale() or "en")
+    locale = locale_code()
 
     class ListingForm(FlaskForm):
         title = StringField(_l("Title"), validators=[InputRequired(), Length(3, 200)])

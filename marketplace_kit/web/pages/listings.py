@@ -18,7 +18,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -35,7 +34,7 @@ from ...core.orders.availability import bookable_types
 from ...errors import MarketplaceError, NotFound, ValidationError
 from ...events import commit
 from ...extensions import db
-from ..i18n import local_to_utc
+from ..i18n import local_to_utc, locale_code
 from .listing_forms import (
     apply_errors,
     attribute_names,
@@ -87,7 +86,7 @@ def listing_helpers() -> dict[str, Any]:
             if n in listing_types()
             else f"listings/parts/{part}.html"
         ),
-        "locale_str": lambda: str(get_locale() or "en"),
+        "locale_str": lambda: locale_code(),
         "category_of": lambda listing: category_service.category_by_id(listing.category_id),
     }
 
@@ -216,7 +215,7 @@ def search():
         return f"{base}?{urlencode(merged)}" if merged else base
 
     roots = category_service.tree()
-    locale = str(get_locale() or "en")
+    locale = locale_code()
     return render_template(
         "listings/search.html",
         refine=refine,
@@ -318,9 +317,13 @@ def detail(listing_id: int):
     lt = listing_types().get(listing.listing_type)
     attributes = service.visible_attributes(listing, user)
     labels = {}
-    if lt is not None:
+    shown = {name for scope in attributes.values() for name in scope}
+    if lt is not None and shown:
+        fields_ = lt.schema_fields()
         labels = {
-            name: (f.metadata or {}).get("label") or name for name, f in lt.schema_fields().items()
+            name: (fields_[name].metadata or {}).get("label") or name
+            for name in shown
+            if name in fields_
         }
     from ...core.listings.social import is_favourite
 
@@ -388,7 +391,7 @@ def _category_hints(lt: Any) -> list[tuple[str, str, list[str]]]:
     A hint names an attribute; it is shown with the listing type's label for that attribute
     when the type has one, else as written (the provider can mention it in the description).
     """
-    locale = str(get_locale() or "en")
+    locale = locale_code()
     labels = {
         name: str((f.metadata or {}).get("label") or name) for name, f in lt.schema_fields().items()
     }

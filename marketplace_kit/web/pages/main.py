@@ -17,7 +17,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -25,7 +24,7 @@ from ... import __version__
 from ...app import state
 from ...core.access import can
 from ...extensions import csrf, db
-from ..i18n import LOCALE_COOKIE
+from ..i18n import LOCALE_COOKIE, locale_code
 
 bp = Blueprint("main", __name__)
 
@@ -56,7 +55,7 @@ def index():
     featured = showcase.featured(landing["featured"])
     return render_template(
         "index.html",
-        copy=landing_copy(str(get_locale() or "en")),
+        copy=landing_copy(locale_code()),
         featured=featured,
         recent=showcase.recent(landing["recent"], exclude=[listing.id for listing in featured]),
         categories=showcase.top_categories() if landing["categories"] else [],
