@@ -305,8 +305,8 @@ def hand_sql(dialect: str) -> dict[str, str]:
         "AND l.latitude BETWEEN :lat_lo AND :lat_hi AND l.longitude BETWEEN :lng_lo AND :lng_hi "
         "{match} AND {dist} <= :r ORDER BY d LIMIT 25"
     )
-    match = (
-        "AND l.id IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH :fts)"
+    match = (  # unary +: read the box through its index, test ids against the matches
+        "AND +l.id IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH :fts)"
         if dialect == "sqlite"
         else "AND l.search_vector @@ to_tsquery('simple'::regconfig, :tsq)"
     )

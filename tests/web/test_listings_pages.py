@@ -1,4 +1,5 @@
 import re
+
 import pytest
 from marshmallow import Schema, fields, validate
 

@@ -47,6 +47,8 @@ SORTS = ("relevance", "newest", "price_asc", "price_desc", "distance", "rating")
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = 111.045
 MAX_RADIUS_KM = 1000.0
+#: Up to this radius a keyword search reads the box first (see ``text_match``).
+BOX_FIRST_KM = 50.0
 #: Relevance ranks at most this many matches (the newest ones), so a term that
 #: matches a large share of listings costs the same as a rare one.
 RANK_WINDOW = 1000
@@ -217,16 +219,23 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def text_match(terms: list[list[str]], dialect: str) -> ColumnElement[bool]:
+def text_match(
+    terms: list[list[str]], dialect: str, *, box_first: bool = False
+) -> ColumnElement[bool]:
+    """The keyword condition. ``box_first`` (SQLite): read the listings through the
+    location index and test each against the set of matching ids, instead of looking up
+    every match by id (a common term in a small radius: 5-18 ms instead of 30-260 ms at
+    1M listings)."""
     if dialect == "postgresql":
         return text(
             "listings.search_vector @@ to_tsquery('simple'::regconfig, :mk_tsq)"
         ).bindparams(mk_tsq=tsquery(terms))
-    return Listing.id.in_(
-        text("SELECT rowid FROM listings_fts WHERE listings_fts MATCH :mk_fts").bindparams(
-            mk_fts=fts5_query(terms)
-        )
+    matches = text("SELECT rowid FROM listings_fts WHERE listings_fts MATCH :mk_fts").bindparams(
+        mk_fts=fts5_query(terms)
     )
+    if box_first:  # unary + keeps SQLite from driving the query by the ids
+        return literal_column("+listings.id").in_(matches)
+    return Listing.id.in_(matches)
 
 
 def distance_expr(lat: float, lng: float, dialect: str) -> ColumnElement[float]:
@@ -264,7 +273,8 @@ def conditions(
     conds: list[ColumnElement[bool]] = [Listing.status == "published"]
     terms = query_terms(query.q)
     if terms and with_text:
-        conds.append(text_match(terms, dialect))
+        local = query.lat is not None and (query.radius_km or MAX_RADIUS_KM) <= BOX_FIRST_KM
+        conds.append(text_match(terms, dialect, box_first=local))
     if query.category:
         try:
             cat = find_category(query.category)
