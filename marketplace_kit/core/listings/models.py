@@ -69,7 +69,7 @@ class Listing(TimestampMixin, db.Model):
         CheckConstraint("quantity IS NULL OR quantity >= 0", name="quantity_not_negative"),
         Index("ix_listings_status_created", "status", "created_at", "id"),
         Index("ix_listings_status_price", "status", "price_amount", "id"),
-        Index("ix_listings_status_lat_lng", "status", "latitude", "longitude"),
+        Index("ix_listings_status_lat_lng", "status", "latitude", "longitude", "id"),
         Index("ix_listings_status_rating", "status", "provider_rating", "id"),
     )
 

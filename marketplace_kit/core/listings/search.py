@@ -459,7 +459,9 @@ def default_search(query: SearchQuery) -> SearchResult:
                 ).all()
         else:  # distance
             assert dist is not None
-            order = [dist.asc(), Listing.id.asc()]
+            # The page's ids and distances first, from the location index alone, then
+            # those rows: no full row is read for the other listings in the box.
+            nearest = select(Listing.id.label("id"), dist.label("distance")).where(*conds)
             if cursor:
                 d = cursor.get("d")
                 if (
@@ -469,7 +471,11 @@ def default_search(query: SearchQuery) -> SearchResult:
                     or not 0 <= d <= 2 * math.pi * EARTH_RADIUS_KM
                 ):
                     raise ValidationError(errors={"cursor": ["Invalid cursor."]})
-                stmt = stmt.where(or_(dist > d, and_(dist == d, Listing.id > _int(cursor, "id"))))
+                after = _int(cursor, "id")
+                nearest = nearest.where(or_(dist > d, and_(dist == d, Listing.id > after)))
+            page = nearest.order_by(dist.asc(), Listing.id.asc()).limit(limit + 1).subquery()
+            stmt = select(Listing, page.c.distance).join(page, page.c.id == Listing.id)
+            order = [page.c.distance.asc(), Listing.id.asc()]
         if query.sort != "rating":
             rows = db.session.execute(
                 stmt.options(*card_loads()).order_by(*order).limit(limit + 1)
