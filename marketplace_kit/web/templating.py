@@ -110,10 +110,30 @@ def install_template_globals(app: Flask, mk: MarketplaceState) -> None:
             url = built[key] = url_for(endpoint, **values)
         return url
 
+    adapters: dict[str, Any] = {}
+
     def template_url_for(endpoint: str, **values: Any) -> str:
-        if values or endpoint.startswith("."):  # blueprint-relative, or per-object
+        """Flask's ``url_for`` for templates, with two shortcuts while the app has no
+        ``url_defaults`` functions and no host or subdomain matching: a URL without
+        values is built once per mount point, and a per-object URL (``listing_id=...``)
+        straight from the URL map, without Flask's per-call request lookups (a search
+        page builds about 50)."""
+        simple = not (
+            endpoint.startswith(".")  # blueprint-relative
+            or any(k.startswith("_") for k in values)  # _external, _anchor, _scheme, _method
+            or app.url_default_functions
+            or app.url_map.host_matching
+            or app.subdomain_matching
+        )
+        if not simple:
             return url_for(endpoint, **values)
-        return constant_url(endpoint)
+        if not values:
+            return constant_url(endpoint)
+        root = request.script_root
+        adapter = adapters.get(root)
+        if adapter is None:
+            adapter = adapters[root] = app.url_map.bind("localhost", script_name=root or "/")
+        return adapter.build(endpoint, values)
 
     def static_url(filename: str, plugin: str | None = None) -> str:
         if plugin:

@@ -80,7 +80,9 @@ def _currency() -> str:
 def listing_helpers() -> dict[str, Any]:
     return {
         "listing_status_label": lambda s: STATUS_LABELS.get(s, s),
-        "listing_type_label": lambda n: listing_types()[n].label if n in listing_types() else n,
+        "listing_type_label": lambda n: (
+            str(listing_types()[n].label) if n in listing_types() else n
+        ),
         "listing_type_template": lambda n, part: (
             listing_types()[n].template(part)
             if n in listing_types()
