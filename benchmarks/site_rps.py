@@ -78,7 +78,7 @@ def prepare_data(url: str, size: int, state_file: Path, reuse: bool) -> dict[str
             return data
     bench = _load_search_module()
     if url.startswith("postgres"):
-        _recreate_pg(url)
+        bench.recreate_database(url)
     t = time.perf_counter()
     app, info = bench.build(url, size)
     print(
@@ -108,19 +108,6 @@ def prepare_data(url: str, size: int, state_file: Path, reuse: bool) -> dict[str
     }
     state_file.write_text(json.dumps(data), encoding="utf-8")
     return data
-
-
-def _recreate_pg(url: str) -> None:
-    import sqlalchemy as sa
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(url.replace("postgresql://", "postgresql+psycopg://")).set(database="postgres")
-    name = make_url(url).database
-    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine.dispose()
 
 
 def pages(data: dict[str, Any]) -> list[tuple[str, list[str]]]:

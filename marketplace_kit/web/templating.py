@@ -7,7 +7,14 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, before_render_template, render_template, request, url_for
+from flask import (
+    Flask,
+    before_render_template,
+    has_request_context,
+    render_template,
+    request,
+    url_for,
+)
 from flask.templating import Environment
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
@@ -102,7 +109,12 @@ def install_template_globals(app: Flask, mk: MarketplaceState) -> None:
         Only while the app has no ``url_defaults`` functions and no host or subdomain
         matching, which could make the same endpoint and values give another URL.
         """
-        if app.url_default_functions or app.url_map.host_matching or app.subdomain_matching:
+        if (
+            app.url_default_functions
+            or app.url_map.host_matching
+            or app.subdomain_matching
+            or not has_request_context()  # mails and jobs: Flask builds from SERVER_NAME
+        ):
             return url_for(endpoint, **values)
         key = (request.script_root, endpoint, *sorted(values.items()))
         url = built.get(key)
@@ -124,6 +136,7 @@ def install_template_globals(app: Flask, mk: MarketplaceState) -> None:
             or app.url_default_functions
             or app.url_map.host_matching
             or app.subdomain_matching
+            or not has_request_context()
         )
         if not simple:
             return url_for(endpoint, **values)

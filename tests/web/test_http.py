@@ -294,3 +294,25 @@ def test_template_url_for_builds_what_flask_builds(app, root):
                     "{{ url_for(endpoint, **values)|safe }}", endpoint=endpoint, values=values
                 )
                 assert got == url_for(endpoint, **values), (endpoint, values)
+
+
+def test_template_url_for_outside_a_request_is_flasks(app):
+    """Mails and jobs render templates with only an app context."""
+    from flask import render_template_string, url_for
+
+    app.config["SERVER_NAME"] = "market.test"
+    with app.app_context():
+        got = render_template_string(
+            "{{ url_for('main.index', _external=True) }}|{{ static_url('css/site.css') }}"
+            "|{{ url_for('listings.detail', listing_id=3, _external=True) }}"
+        )
+        expected = "|".join(
+            [
+                url_for("main.index", _external=True),
+                url_for(
+                    "static", filename="css/site.css", v=__import__("marketplace_kit").__version__
+                ),
+                url_for("listings.detail", listing_id=3, _external=True),
+            ]
+        )
+        assert got == expected

@@ -99,7 +99,9 @@ def all_categories() -> list[CategoryInfo]:
     The rows are copied once per process and reused while the table's version
     (row count and latest ``updated_at``, one cheap statement per request)
     stays the same, so an operator's edit is seen by every worker on its next
-    request. Within a request the list is read once.
+    request. Within a request the list is read once. Edits go through the
+    ``Category`` model, which sets ``updated_at``; a raw SQL update that leaves
+    ``updated_at`` alone is seen after the next edit or restart.
     """
     if has_request_context() and _CACHE in g:
         return g.get(_CACHE)
