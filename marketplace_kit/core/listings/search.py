@@ -333,13 +333,30 @@ def _attribute_condition(key: str, value: Any, fld: Any) -> ColumnElement[bool]:
     return Listing.public_data[key].as_string() == str(value)[:200]
 
 
-#: Loader options for what a listing card shows, one query each whatever the page size (the
-#: category comes from the shared copy of the tree: ``categories.category_by_id``).
-CARD_LOADS = (selectinload(Listing.images), selectinload(Listing.author))
+#: Loader options for what a listing card shows: its images, in one query whatever the page
+#: size. The category comes from the shared copy of the tree (``categories.category_by_id``);
+#: cards do not show the author (``load_authors`` fetches them for callers that do).
+CARD_LOADS = (selectinload(Listing.images),)
 
 
 def card_loads() -> tuple[Any, ...]:
     return CARD_LOADS
+
+
+def load_authors(listings: list[Listing]) -> None:
+    """Load the authors of ``listings`` in one statement and set ``listing.author``, instead
+    of one query per listing when it is first read."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from ..users.models import User
+
+    todo = [listing for listing in listings if "author" not in listing.__dict__]
+    if not todo:
+        return
+    ids = sorted({listing.author_id for listing in todo})
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    for listing in todo:
+        set_committed_value(listing, "author", users.get(listing.author_id))
 
 
 def default_search(query: SearchQuery) -> SearchResult:

@@ -1,7 +1,7 @@
 """What the home page shows: featured and recent listings, top categories with counts.
 
 Each function runs a fixed number of queries whatever the number of listings
-(cards load their images, category and author in one query each).
+(cards load their images in one query; categories come from the shared tree).
 """
 
 from __future__ import annotations

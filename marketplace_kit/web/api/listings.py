@@ -16,7 +16,13 @@ from ...core.console import service as console
 from ...core.listings import categories as category_service
 from ...core.listings import service
 from ...core.listings.models import Listing
-from ...core.listings.search import MAX_LIMIT, SORTS, SearchQuery, search_listings
+from ...core.listings.search import (
+    MAX_LIMIT,
+    SORTS,
+    SearchQuery,
+    load_authors,
+    search_listings,
+)
 from ...core.listings.serialize import listing_data
 from ...core.listings.types import listing_types
 from ...errors import PermissionDenied, ValidationError
@@ -202,6 +208,7 @@ def _query(args: dict[str, Any]) -> SearchQuery:
 def search(args: dict[str, Any]):
     viewer = api_user("read", required=False)
     result = search_listings(_query(args))
+    load_authors(result.listings)
     return {
         "items": [listing_data(h.listing, viewer, distance_km=h.distance_km) for h in result.hits],
         "next_cursor": result.next_cursor,
