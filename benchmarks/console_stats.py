@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from search import recreate_database  # benchmarks/search.py (scripts run from this folder)
 
 from marketplace_kit import create_app
 from marketplace_kit.extensions import db
@@ -460,15 +460,7 @@ def main() -> None:
             url = f"sqlite:///{path}"
         else:
             url = args.pg_url
-            admin = make_url(url.replace("postgresql://", "postgresql+psycopg://")).set(
-                database="postgres"
-            )
-            name = make_url(url).database
-            engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-            with engine.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            engine.dispose()
+            recreate_database(url)
         rows += run(url, args.orders, args.repeat)
     out = io.StringIO()
     header = list(rows[0])
