@@ -54,17 +54,7 @@ class _AppDomain(Domain):
         return current_app.extensions.setdefault("mk_babel_translations", {})
 
     def get_translations(self):
-        ns = _babel_context()
-        if ns is not None:
-            seen = ns.__dict__
-            cached = seen.get("mk_translations")
-            if cached is not None and cached[0] is seen.get("babel_locale") and cached[1] is self:
-                return cached[2]
-        translations = super().get_translations()
-        ns = _babel_context()
-        if ns is not None and "babel_locale" in ns.__dict__:
-            ns.mk_translations = (ns.babel_locale, self, translations)
-        return translations
+        return remembered_per_locale("mk_translations", super().get_translations)
 
 
 def _babel_context() -> Any:
@@ -75,24 +65,33 @@ def _babel_context() -> Any:
         return None
 
 
-def current_translations() -> Any:
-    """``flask_babel.get_translations()``, remembered while the context's locale stays the same.
+def remembered_per_locale(key: str, compute: Any) -> Any:
+    """``compute()``, remembered on the context under ``key`` while its locale stays the same.
 
-    Flask-Babel resolves the context, domain and locale again for every string
-    (about 30 times on a page); this answers from what the last call stored on
-    the context, as long as neither the locale (``force_locale``, ``refresh``)
-    nor the context's domain changed since.
+    Flask-Babel resolves the context and locale again for every string (about
+    30 times on a page); a value derived from the locale is worked out once until
+    the locale changes (``force_locale``, ``refresh``).
     """
     ns = _babel_context()
     if ns is not None:
         seen = ns.__dict__
-        cached = seen.get("mk_translations")
-        if (
-            cached is not None
-            and cached[0] is seen.get("babel_locale")
-            and cached[1] is seen.get("babel_domain")
-        ):
-            return cached[2]
+        cached = seen.get(key)
+        if cached is not None and cached[0] is seen.get("babel_locale"):
+            return cached[1]
+    value = compute()
+    ns = _babel_context()
+    if ns is not None and "babel_locale" in ns.__dict__:
+        setattr(ns, key, (ns.babel_locale, value))
+    return value
+
+
+def current_translations() -> Any:
+    """``flask_babel.get_translations()``, without looking the domain up again when the
+    context uses the app's own (whose catalog is remembered per locale)."""
+    ns = _babel_context()
+    domain = ns.__dict__.get("babel_domain") if ns is not None else None
+    if isinstance(domain, _AppDomain):
+        return domain.get_translations()
     return get_translations()
 
 

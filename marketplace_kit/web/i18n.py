@@ -10,7 +10,7 @@ from flask import current_app, has_request_context, request
 from flask_babel import get_locale, gettext
 from flask_login import current_user
 
-from ..extensions import _babel_context
+from ..extensions import remembered_per_locale
 from ..money import Money
 
 LOCALE_COOKIE = "mk_lang"
@@ -59,19 +59,8 @@ def local_to_utc(value: datetime | None) -> datetime | None:
 
 def locale_code() -> str:
     """The request's locale as a code (``"zh_Hans"``): ``str(flask_babel.get_locale())``,
-    remembered on the context while the locale stays the same (pages ask for it per card)."""
-    ns = _babel_context()
-    if ns is not None:
-        seen = ns.__dict__
-        cached = seen.get("mk_locale_code")
-        if cached is not None and cached[0] is seen.get("babel_locale"):
-            return cached[1]
-    locale = get_locale()
-    code = str(locale) if locale is not None else "en"
-    ns = _babel_context()
-    if ns is not None and locale is not None:
-        ns.mk_locale_code = (locale, code)
-    return code
+    remembered while the locale stays the same (pages ask for it per card)."""
+    return remembered_per_locale("mk_locale_code", lambda: str(get_locale() or "en"))
 
 
 def format_money(value: Money | None) -> str:

@@ -101,47 +101,22 @@ def install_template_globals(app: Flask, mk: MarketplaceState) -> None:
             for s in sorted(found, key=PageSection.sort_key)
         ]
 
-    built: dict[tuple[Any, ...], str] = {}
-
-    def constant_url(endpoint: str, **values: Any) -> str:
-        """``url_for`` for a URL that is the same on every request: built once per mount point.
-
-        Only while the app has no ``url_defaults`` functions and no host or subdomain
-        matching, which could make the same endpoint and values give another URL.
-        """
-        if (
-            app.url_default_functions
-            or app.url_map.host_matching
-            or app.subdomain_matching
-            or not has_request_context()  # mails and jobs: Flask builds from SERVER_NAME
-        ):
-            return url_for(endpoint, **values)
-        key = (request.script_root, endpoint, *sorted(values.items()))
-        url = built.get(key)
-        if url is None:
-            url = built[key] = url_for(endpoint, **values)
-        return url
-
     adapters: dict[str, Any] = {}
 
     def template_url_for(endpoint: str, **values: Any) -> str:
-        """Flask's ``url_for`` for templates, with two shortcuts while the app has no
-        ``url_defaults`` functions and no host or subdomain matching: a URL without
-        values is built once per mount point, and a per-object URL (``listing_id=...``)
-        straight from the URL map, without Flask's per-call request lookups (a search
-        page builds about 50)."""
-        simple = not (
+        """Flask's ``url_for`` for templates: inside a request, and while the app has no
+        ``url_defaults`` functions and no host or subdomain matching, a URL is built
+        straight from the URL map bound once per mount point, without Flask's per-call
+        request lookups (a search page builds about 50)."""
+        if (
             endpoint.startswith(".")  # blueprint-relative
             or any(k.startswith("_") for k in values)  # _external, _anchor, _scheme, _method
             or app.url_default_functions
             or app.url_map.host_matching
             or app.subdomain_matching
-            or not has_request_context()
-        )
-        if not simple:
+            or not has_request_context()  # mails and jobs: Flask builds from SERVER_NAME
+        ):
             return url_for(endpoint, **values)
-        if not values:
-            return constant_url(endpoint)
         root = request.script_root
         adapter = adapters.get(root)
         if adapter is None:
@@ -150,8 +125,8 @@ def install_template_globals(app: Flask, mk: MarketplaceState) -> None:
 
     def static_url(filename: str, plugin: str | None = None) -> str:
         if plugin:
-            return constant_url("plugin_static", plugin=plugin, filename=filename)
-        return constant_url("static", filename=filename, v=__version__)
+            return template_url_for("plugin_static", plugin=plugin, filename=filename)
+        return template_url_for("static", filename=filename, v=__version__)
 
     app.jinja_env.globals.update(
         site=settings.site,

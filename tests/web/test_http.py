@@ -284,6 +284,7 @@ def test_template_url_for_builds_what_flask_builds(app, root):
         ("listings.thumbnail", {"listing_id": 5, "image_id": 7}),
         ("listings.search", {"q": "a b&c", "category": "x"}),
         ("main.index", {}),
+        ("static", {"filename": "css/site.css", "v": "1"}),
         ("listings.detail", {"listing_id": 5, "_external": True}),
         ("listings.detail", {"listing_id": 5, "_anchor": "reviews"}),
     ]

@@ -72,6 +72,17 @@ def csv_response(text: str, filename: str) -> Response:
     return resp
 
 
+def csv_export(filename: str, header: str, rows: Iterable[Sequence[Any]]) -> Response:
+    """A queue or list as a CSV download; ``header`` is the comma-separated column names."""
+    return csv_response(csv_table(header.split(","), rows), filename)
+
+
+def assignee_email(assigned: dict[int, Any], item_id: int) -> str | None:
+    """The email of the operator an item is assigned to (``None`` when unassigned)."""
+    who = assigned.get(item_id)
+    return who.email if who else None
+
+
 def csv_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """A CSV document: ``header`` then ``rows``; every cell goes through :func:`csv_cell`.
 

@@ -24,7 +24,7 @@ from ...errors import MarketplaceError
 from ...events import commit
 from ...extensions import db
 from . import bp
-from .common import check_csrf, csv_response, csv_table, date_arg, errors_of, id_arg, ip, me
+from .common import check_csrf, csv_export, date_arg, errors_of, id_arg, ip, me
 
 
 def _orders_context() -> dict:
@@ -76,7 +76,7 @@ def orders_csv():
         ]
         for o in _orders_context()["orders"]
     ]
-    return csv_response(csv_table(header.split(","), rows), "orders.csv")
+    return csv_export("orders.csv", header, rows)
 
 
 def _operator_options(order: Order) -> list[dict]:

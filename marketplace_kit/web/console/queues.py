@@ -29,7 +29,7 @@ from ...errors import MarketplaceError, NotFound
 from ...events import commit
 from ...extensions import db
 from . import bp
-from .common import check_csrf, csv_response, csv_table, errors_of, form_id, ip, me, search_arg
+from .common import assignee_email, check_csrf, csv_export, errors_of, form_id, ip, me, search_arg
 
 QUEUE_ENDPOINTS = {
     "verification": "console.verification_queue",
@@ -144,11 +144,11 @@ def listing_queue_csv():
             x.currency,
             x.status,
             x.created_at,
-            ctx["assigned"][x.id].email if x.id in ctx["assigned"] else None,
+            assignee_email(ctx["assigned"], x.id),
         ]
         for x in ctx["listings"]
     ]
-    return csv_response(csv_table(header.split(","), rows), "listings.csv")
+    return csv_export("listings.csv", header, rows)
 
 
 @bp.get("/listings")
@@ -324,7 +324,6 @@ def dispute_queue_csv():
         order = ctx["orders"].get(d.order_id)
         customer = parties.get(order.customer_id) if order else None
         provider = parties.get(order.provider_id) if order else None
-        who = ctx["assigned"].get(d.id)
         rows.append(
             [
                 d.id,
@@ -339,14 +338,14 @@ def dispute_queue_csv():
                 d.status,
                 d.resolution,
                 d.refunded_amount,
-                who.email if who else None,
+                assignee_email(ctx["assigned"], d.id),
             ]
         )
     header = (
         "id,order_id,order_total,currency,customer_email,provider_email,opened_at,"
         "opened_by_role,reason,status,resolution,refunded_amount,assigned_to"
     )
-    return csv_response(csv_table(header.split(","), rows), "disputes.csv")
+    return csv_export("disputes.csv", header, rows)
 
 
 def _dispute_page(dispute: Dispute, errors: dict[str, list[str]] | None = None, status: int = 200):
@@ -457,7 +456,6 @@ def payout_queue_csv():
     rows = []
     for p in ctx["payouts"]:
         user = ctx["users"].get(p.user_id)
-        who = ctx["assigned"].get(p.id)
         rows.append(
             [
                 p.id,
@@ -469,10 +467,10 @@ def payout_queue_csv():
                 p.status,
                 p.note,
                 p.created_at,
-                who.email if who else None,
+                assignee_email(ctx["assigned"], p.id),
             ]
         )
-    return csv_response(csv_table(header.split(","), rows), "payouts.csv")
+    return csv_export("payouts.csv", header, rows)
 
 
 @bp.get("/payouts")

@@ -16,7 +16,7 @@ from ...events import commit
 from ...extensions import db
 from . import bp
 from .common import check_csrf as _check_csrf
-from .common import csv_response, csv_table, form_id, id_arg
+from .common import csv_export, form_id, id_arg
 from .common import me as _me
 
 STATUSES = ("open", "actioned", "dismissed", "all")
@@ -88,7 +88,7 @@ def reports_csv():
         ]
         for g in ctx["groups"]
     ]
-    return csv_response(csv_table(header.split(","), rows), "reports.csv")
+    return csv_export("reports.csv", header, rows)
 
 
 @bp.post("/reports/dismiss")

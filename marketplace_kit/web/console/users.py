@@ -31,7 +31,7 @@ from ...errors import Conflict, MarketplaceError, ValidationError
 from ...events import commit
 from ...extensions import db
 from . import bp, sections_for
-from .common import check_csrf, csv_response, csv_table, errors_of, ip, me
+from .common import assignee_email, check_csrf, csv_export, errors_of, ip, me
 
 USER_STATUSES = ("active", "suspended", "banned", "deleted")
 
@@ -89,7 +89,7 @@ def users_csv():
         ]
         for u in ctx["users"]
     ]
-    return csv_response(csv_table(header.split(","), rows), "users.csv")
+    return csv_export("users.csv", header, rows)
 
 
 def _user_context(user: User, errors: dict[str, list[str]] | None = None) -> dict:
@@ -240,11 +240,11 @@ def verification_queue_csv():
             r.kind,
             r.status,
             r.created_at,
-            ctx["assigned"][r.id].email if r.id in ctx["assigned"] else None,
+            assignee_email(ctx["assigned"], r.id),
         ]
         for r in ctx["requests"]
     ]
-    return csv_response(csv_table(header.split(","), rows), "verification.csv")
+    return csv_export("verification.csv", header, rows)
 
 
 @bp.route("/verification/<int:request_id>", methods=["GET", "POST"])

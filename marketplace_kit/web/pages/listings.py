@@ -88,7 +88,7 @@ def listing_helpers() -> dict[str, Any]:
             if n in listing_types()
             else f"listings/parts/{part}.html"
         ),
-        "locale_str": lambda: locale_code(),
+        "locale_str": locale_code,  # older name of the layout's locale_code()
         "category_of": lambda listing: category_service.category_by_id(listing.category_id),
     }
 

@@ -77,3 +77,18 @@ def post(people, verify_ledger):
         return task
 
     return make
+
+
+@pytest.fixture
+def award(post, people):
+    """A tender awarded to alice (30,000, 10 days)."""
+    from marketplace_kit_crowdsourcing import service
+
+    from marketplace_kit.events import commit
+
+    task = post()
+    bid = service.place_bid(task, people["alice"], amount=30_000, days=10, proposal="Plan")
+    commit()
+    result = service.award_bid(task, people["client"], bid)
+    commit()
+    return result

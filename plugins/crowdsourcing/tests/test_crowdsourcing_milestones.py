@@ -31,16 +31,6 @@ def wallet(user):
     return ledger.balance_of("wallet", user, "USD")
 
 
-@pytest.fixture
-def award(post, people):
-    task = post()
-    bid = service.place_bid(task, people["alice"], amount=30_000, days=10, proposal="Plan")
-    commit()
-    result = service.award_bid(task, people["client"], bid)
-    commit()
-    return result
-
-
 def milestone(award, people, amount=10_000, title="Step", fund=True):
     m = service.add_milestone(award, people["client"], title=title, amount=amount)
     commit()

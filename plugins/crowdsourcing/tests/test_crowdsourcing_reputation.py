@@ -17,16 +17,6 @@ from marketplace_kit.events import commit
 from marketplace_kit.extensions import db
 
 
-@pytest.fixture
-def award(post, people):
-    task = post()
-    bid = service.place_bid(task, people["alice"], amount=30_000, days=10, proposal="Plan")
-    commit()
-    result = service.award_bid(task, people["client"], bid)
-    commit()
-    return result
-
-
 def funded(award, people, due_date):
     m = service.add_milestone(
         award, people["client"], title="Step", amount=1_000, due_date=due_date
