@@ -274,6 +274,45 @@ def test_favourites_and_saved_searches(client, user_factory, listing_factory):
     assert "Kettles" in html and "q=kettle" in html
 
 
+def test_cards_show_the_first_image_as_cover(client, user_factory, listing_factory):
+    """Cards read the cover's id in the search's own statement; it follows the images' order."""
+    import io
+
+    from PIL import Image
+
+    from marketplace_kit.core.listings import images
+    from marketplace_kit.events import commit
+
+    def png(colour: tuple[int, int, int]) -> bytes:
+        out = io.BytesIO()
+        Image.new("RGB", (8, 8), colour).save(out, "PNG")
+        return out.getvalue()
+
+    listing = listing_factory(title="Copper pan")
+    bare = listing_factory(title="Copper lid")
+    first = images.add_image(listing, listing.author, png((200, 10, 10)))
+    second = images.add_image(listing, listing.author, png((10, 10, 200)))
+    commit()
+    user = user_factory()
+    client.login(user)
+    client.submit(f"/listings/{listing.id}/favourite")
+
+    def thumbs(url: str) -> list[str]:
+        html = client.get(url).get_data(as_text=True)
+        return re.findall(r'src="(/listings/\d+/images/\d+/thumb[^"]*)"', html)
+
+    cover = f"/listings/{listing.id}/images/{first.id}/thumb"
+    for url in ("/listings/?q=copper", "/", "/listings/favourites"):
+        assert thumbs(url) == [cover], url
+    html = client.get("/listings/?q=copper").get_data(as_text=True)
+    assert "Copper lid" in html and html.count("thumb-empty") == 1
+    images.reorder_images(listing, listing.author, [second.id, first.id])
+    commit()
+    for url in ("/listings/?q=copper", "/", "/listings/favourites"):
+        assert thumbs(url) == [f"/listings/{listing.id}/images/{second.id}/thumb"], url
+    assert bare.cover_id is None
+
+
 class RecipeAttributes(Schema):
     cuisine = fields.String(required=True, validate=validate.OneOf(["thai", "italian"]))
     servings = fields.Integer(validate=validate.Range(1, 20), metadata={"label": "Servings"})

@@ -33,7 +33,7 @@ from sqlalchemy import (
     tuple_,
     type_coerce,
 )
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload, with_expression
 from sqlalchemy.sql.elements import ColumnElement
 
 from ...errors import NotFound, ValidationError
@@ -81,6 +81,9 @@ class SearchQuery:
     cursor: str | None = None
     limit: int = 24
     facets: bool = False
+    #: Load every column and every image of each hit (the API) instead of what a card shows
+    #: (see ``card_loads``; a column left out is still loaded when it is first read).
+    full: bool = False
 
 
 @dataclass
@@ -333,14 +336,35 @@ def _attribute_condition(key: str, value: Any, fld: Any) -> ColumnElement[bool]:
     return Listing.public_data[key].as_string() == str(value)[:200]
 
 
-#: Loader options for what a listing card shows: its images, in one query whatever the page
-#: size. The category comes from the shared copy of the tree (``categories.category_by_id``);
-#: cards do not show the author (``load_authors`` fetches them for callers that do).
-CARD_LOADS = (selectinload(Listing.images),)
+def _cover_image_id() -> Any:
+    from .models import ListingImage
+
+    return (
+        select(ListingImage.id)
+        .where(ListingImage.listing_id == Listing.id)
+        .order_by(ListingImage.position, ListingImage.id)
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
-def card_loads() -> tuple[Any, ...]:
-    return CARD_LOADS
+#: Loader options for what a listing card shows: the cover image's id as a column of the same
+#: statement (``Listing.cover_id``), and none of the columns cards never show (the
+#: description, protected and private data). The category comes from the shared copy of the
+#: tree (``categories.category_by_id``); cards do not show the author (``load_authors``).
+CARD_LOADS = (
+    with_expression(Listing.cover_image_id, _cover_image_id()),
+    defer(Listing.description),
+    defer(Listing.protected_data),
+    defer(Listing.private_data),
+)
+#: Every column and every image (one more statement whatever the page size): the API.
+FULL_LOADS = (selectinload(Listing.images),)
+
+
+def card_loads(full: bool = False) -> tuple[Any, ...]:
+    """Loader options for listings shown as cards, or, with ``full``, as API items."""
+    return FULL_LOADS if full else CARD_LOADS
 
 
 def load_authors(listings: list[Listing]) -> None:
@@ -368,6 +392,7 @@ def default_search(query: SearchQuery) -> SearchResult:
     limit = int(query.limit)
     distance = dist.label("distance") if dist is not None else None
     columns: list[Any] = [Listing]
+    loads = card_loads(query.full)
     if distance is not None:
         columns.append(distance)
 
@@ -377,21 +402,23 @@ def default_search(query: SearchQuery) -> SearchResult:
             raise ValidationError(errors={"cursor": ["Invalid cursor."]})
         terms = query_terms(query.q)
         if dialect == "postgresql":
+            # ts_rank of the newest matches: higher is better
             window = base.order_by(Listing.id.desc()).limit(RANK_WINDOW).subquery()
             rank = func.ts_rank(
                 literal_column("listings.search_vector"),
                 func.to_tsquery(literal_column("'simple'::regconfig"), tsquery(terms)),
             )
-            stmt = (
-                select(*columns)
+            scored = (
+                select(Listing.id.label("id"), rank.label("score"))
                 .join(window, window.c.id == Listing.id)
-                .order_by(rank.desc(), Listing.id.desc())
+                .subquery()
             )
+            best_first = scored.c.score.desc()
         else:
             # One MATCH: the newest matches (FTS5 walks its index by rowid, descending,
-            # so it stops after the window) with their bm25 score, then the best first.
+            # so it stops after the window) with their bm25 score: lower is better.
             fts = table("listings_fts", column("rowid"))
-            ranked = (
+            scored = (
                 select(
                     Listing.id.label("id"),
                     func.bm25(literal_column("listings_fts")).label("score"),
@@ -407,12 +434,24 @@ def default_search(query: SearchQuery) -> SearchResult:
                 .limit(RANK_WINDOW)
                 .subquery()
             )
-            stmt = (
-                select(*columns)
-                .join(ranked, ranked.c.id == Listing.id)
-                .order_by(ranked.c.score.asc(), Listing.id.desc())
+            best_first = scored.c.score.asc()
+        # The page's ids by score first, then only their rows (not the window's).
+        page = (
+            select(scored.c.id, scored.c.score)
+            .order_by(best_first, scored.c.id.desc())
+            .offset(offset)
+            .limit(limit + 1)
+            .subquery()
+        )
+        stmt = (
+            select(*columns)
+            .join(page, page.c.id == Listing.id)
+            .order_by(
+                page.c.score.desc() if dialect == "postgresql" else page.c.score.asc(),
+                Listing.id.desc(),
             )
-        rows = db.session.execute(stmt.options(*card_loads()).offset(offset).limit(limit + 1)).all()
+        )
+        rows = db.session.execute(stmt.options(*loads)).all()
         more = len(rows) > limit and offset + limit < RANK_WINDOW
         next_cursor = encode_cursor({"s": "relevance", "o": offset + limit}) if more else None
         rows = rows[:limit]
@@ -465,14 +504,12 @@ def default_search(query: SearchQuery) -> SearchResult:
             if not cursor or r:
                 rows = list(
                     db.session.execute(
-                        rated.options(*card_loads()).order_by(*order).limit(limit + 1)
+                        rated.options(*loads).order_by(*order).limit(limit + 1)
                     ).all()
                 )
             if len(rows) <= limit and query.min_rating is None:
                 rows += db.session.execute(
-                    unrated.options(*card_loads())
-                    .order_by(Listing.id.desc())
-                    .limit(limit + 1 - len(rows))
+                    unrated.options(*loads).order_by(Listing.id.desc()).limit(limit + 1 - len(rows))
                 ).all()
         else:  # distance
             assert dist is not None
@@ -494,9 +531,7 @@ def default_search(query: SearchQuery) -> SearchResult:
             stmt = select(Listing, page.c.distance).join(page, page.c.id == Listing.id)
             order = [page.c.distance.asc(), Listing.id.asc()]
         if query.sort != "rating":
-            rows = db.session.execute(
-                stmt.options(*card_loads()).order_by(*order).limit(limit + 1)
-            ).all()
+            rows = db.session.execute(stmt.options(*loads).order_by(*order).limit(limit + 1)).all()
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]

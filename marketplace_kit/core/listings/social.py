@@ -65,14 +65,15 @@ def is_favourite(user: Any, listing: Listing) -> bool:
     return user is not None and _find(user, listing, None) is not None
 
 
-def favourite_listings(user: Any) -> list[Listing]:
-    """The published listings ``user`` follows, newest favourite first."""
+def favourite_listings(user: Any, *, full: bool = False) -> list[Listing]:
+    """The published listings ``user`` follows, newest favourite first (``full``: every
+    column and image, see ``search.card_loads``)."""
     stmt = (
         select(Listing)
         .join(Favourite, Favourite.listing_id == Listing.id)
         .where(Favourite.user_id == user.id, Listing.status == "published")
         .order_by(Favourite.id.desc())
-        .options(*card_loads())
+        .options(*card_loads(full))
     )
     return list(db.session.scalars(stmt))
 

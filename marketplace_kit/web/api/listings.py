@@ -194,6 +194,7 @@ def _query(args: dict[str, Any]) -> SearchQuery:
         limit=args["limit"],
         facets=args["facets"],
         attributes=attributes,
+        full=True,
     )
 
 
@@ -441,7 +442,7 @@ def favourites():
     from ...core.listings import social
 
     user = api_user("read")
-    return {"items": [listing_data(x, user) for x in social.favourite_listings(user)]}
+    return {"items": [listing_data(x, user) for x in social.favourite_listings(user, full=True)]}
 
 
 @bp.put("/<int:listing_id>/favourite")
