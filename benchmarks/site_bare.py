@@ -143,6 +143,10 @@ def create_app(url: str | None = None) -> Flask:
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     engine = sa.create_engine(url)
     pg = engine.dialect.name == "postgresql"
+    if not pg:  # the page cache marketplace-kit gives its SQLite connections (32 MiB)
+        sa.event.listen(
+            engine, "connect", lambda conn, _rec: conn.execute("PRAGMA cache_size=-32768")
+        )
     app = Flask(__name__)
     app.jinja_loader = DictLoader(TEMPLATES)  # type: ignore[assignment]
 

@@ -139,6 +139,7 @@ class DatabaseSchema(_Strict):
     url = fields.String(load_default=None, allow_none=True)
     echo = fields.Boolean(load_default=False)
     pool_size = fields.Integer(load_default=5, validate=validate.Range(1, 200))
+    sqlite_cache_mb = fields.Integer(load_default=32, validate=validate.Range(1, 4096))
 
 
 class FeeRuleSchema(_Strict):

@@ -10,13 +10,29 @@ from marketplace_kit.core.listings.models import Listing
 from marketplace_kit.extensions import db
 
 
-def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(app, db_dialect):
+def test_sqlite_runs_with_wal_foreign_keys_busy_timeout_and_page_cache(app, db_dialect):
     if db_dialect != "sqlite":
         pytest.skip("SQLite settings; PostgreSQL has its own defaults")
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -32 * 1024
+    assert not db.engine.pool._pre_ping  # a SQLite file is never dropped by a server
+
+
+@pytest.mark.mk_config({"database": {"sqlite_cache_mb": 64}})
+def test_sqlite_page_cache_is_configurable(app, db_dialect):
+    if db_dialect != "sqlite":
+        pytest.skip("SQLite settings; PostgreSQL has its own defaults")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -64 * 1024
+
+
+def test_postgresql_connections_are_tested_on_checkout(app, db_dialect):
+    if db_dialect != "postgresql":
+        pytest.skip("PostgreSQL setting; SQLite files do not drop connections")
+    assert db.engine.pool._pre_ping
 
 
 def test_foreign_keys_and_checks_are_enforced(app):
