@@ -211,6 +211,20 @@ def sqlite_pragmas(cache_mb: int) -> Any:
     return on_connect
 
 
+def pg_session(parallel_workers: int) -> Any:
+    """The ``connect`` listener for PostgreSQL connections: at most ``parallel_workers``
+    parallel workers per query. Pages run short queries, and starting a worker takes a
+    few milliseconds, more than most of them need (a rare keyword's search: 10 ms with
+    a worker, 3 ms without, at 1M listings)."""
+
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET max_parallel_workers_per_gather = {int(parallel_workers)}")
+        dbapi_conn.commit()
+
+    return on_connect
+
+
 def register_database(app: Flask, settings: Settings) -> None:
     url = database_url(app, settings)
     app.config["SQLALCHEMY_DATABASE_URI"] = url
@@ -226,6 +240,8 @@ def register_database(app: Flask, settings: Settings) -> None:
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", sqlite_pragmas(settings.database["sqlite_cache_mb"]))
+        elif engine.dialect.name == "postgresql":
+            event.listen(engine, "connect", pg_session(settings.database["pg_parallel_workers"]))
 
 
 def register_extensions(app: Flask, mk: MarketplaceState) -> None:

@@ -140,6 +140,7 @@ class DatabaseSchema(_Strict):
     echo = fields.Boolean(load_default=False)
     pool_size = fields.Integer(load_default=5, validate=validate.Range(1, 200))
     sqlite_cache_mb = fields.Integer(load_default=32, validate=validate.Range(1, 4096))
+    pg_parallel_workers = fields.Integer(load_default=0, validate=validate.Range(0, 64))
 
 
 class FeeRuleSchema(_Strict):

@@ -29,10 +29,15 @@ def test_sqlite_page_cache_is_configurable(app, db_dialect):
         assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -64 * 1024
 
 
-def test_postgresql_connections_are_tested_on_checkout(app, db_dialect):
+def test_postgresql_connections_are_tested_on_checkout_and_run_without_parallel_workers(
+    app, db_dialect
+):
     if db_dialect != "postgresql":
-        pytest.skip("PostgreSQL setting; SQLite files do not drop connections")
+        pytest.skip("PostgreSQL settings; SQLite has no server")
     assert db.engine.pool._pre_ping
+    db.session.commit()
+    db.session.rollback()  # the setting survives the pool's reset of a connection
+    assert db.session.scalar(sa.text("SHOW max_parallel_workers_per_gather")) == "0"
 
 
 def test_foreign_keys_and_checks_are_enforced(app):
