@@ -35,7 +35,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from marketplace_kit import create_app
-from marketplace_kit.core.listings.documents import document, fts5_query, query_terms, tsquery
+from marketplace_kit.core.listings.documents import (
+    document,
+    fts5_query,
+    query_terms,
+    tsquery,
+    with_categories,
+)
 from marketplace_kit.core.listings.models import Category, Listing
 from marketplace_kit.core.listings.search import (
     SearchQuery,
@@ -186,6 +192,10 @@ def build(url: str, size: int, seed: int = 7) -> tuple[Any, dict[str, Any]]:
                     cats.append(leaf)
         db.session.commit()
         cat_ids = [c.id for c in cats]
+        paths = {
+            c.id: [c.id, *([c.parent.id, *([c.parent.parent.id] if c.parent.parent else [])])]
+            for c in cats
+        }
         df: Counter[str] = Counter()
         t0 = time.perf_counter()
         batch: list[dict[str, Any]] = []
@@ -197,6 +207,7 @@ def build(url: str, size: int, seed: int = 7) -> tuple[Any, dict[str, Any]]:
                 df[w] += 1
             text_title = " ".join(title)
             text_desc = " ".join(desc)
+            category_id = rnd.choice(cat_ids)
             lat = lng = None
             if rnd.random() < 0.95:
                 clat, clng = rnd.choice(CITIES)
@@ -214,10 +225,12 @@ def build(url: str, size: int, seed: int = 7) -> tuple[Any, dict[str, Any]]:
                     "public_data": {},
                     "protected_data": {},
                     "private_data": {},
-                    "category_id": rnd.choice(cat_ids),
+                    "category_id": category_id,
                     "latitude": lat,
                     "longitude": lng,
-                    "search_text": document([text_title, text_desc]),
+                    "search_text": with_categories(
+                        document([text_title, text_desc]), paths[category_id]
+                    ),
                     "created_at": _now(),
                     "updated_at": _now(),
                 }

@@ -49,3 +49,48 @@ def test_enabling_a_plugin_later_upgrades_an_existing_database(plugin, app_facto
         migrations.downgrade(f"{plugin}@base")
         assert table_names() == before
         db.engine.dispose()
+
+
+def test_category_tokens_migration_rewrites_existing_documents(app_factory):
+    """``core_0013`` adds the category tokens to documents written before it, and takes
+    them out again on the way down; keyword search in a category works after it."""
+    from marketplace_kit.core.listings.models import Category, Listing
+    from marketplace_kit.core.listings.search import SearchQuery, search_listings
+    from marketplace_kit.core.listings.service import refresh_document
+    from marketplace_kit.core.users.models import User
+
+    app = app_factory(plugins=[], migrate=True)
+    with app.app_context():
+        user = User(email="m@example.com", display_name="M", roles=[])
+        home = Category(slug="home", names={"en": "Home"})
+        sofas = Category(slug="sofas", names={"en": "Sofas"}, parent=home)
+        db.session.add_all([user, home, sofas])
+        db.session.flush()
+        listing = Listing(
+            author_id=user.id,
+            listing_type="product",
+            title="Grey sofa",
+            price_amount=100,
+            currency="USD",
+            status="published",
+            category=sofas,
+            public_data={},
+            protected_data={},
+            private_data={},
+        )
+        refresh_document(listing)
+        db.session.add(listing)
+        db.session.commit()
+        tokens = f"/c/{sofas.id} /c/{home.id}"
+        document = sa.text("SELECT search_text FROM listings")
+        assert db.session.scalar(document) == f"grey sofa {tokens}"
+        db.session.remove()
+        migrations.downgrade("core_0012_location_index")
+        assert db.session.scalar(document) == "grey sofa"
+        db.session.remove()
+        migrations.upgrade()
+        assert db.session.scalar(document) == f"grey sofa {tokens}"
+        found = search_listings(SearchQuery(q="sofa", category="home")).listings
+        assert [x.title for x in found] == ["Grey sofa"]
+        db.session.remove()
+        db.engine.dispose()

@@ -55,6 +55,7 @@ def sync_from_config(tree: list[dict[str, Any]] | None = None) -> int:
     if tree is None:
         tree = state(current_app).settings.categories["tree"]
     existing = {c.slug: c for c in db.session.scalars(select(Category))}
+    before = _paths() if existing else {}
     count = 0
 
     def walk(nodes: list[dict[str, Any]], parent: Category | None) -> None:
@@ -75,6 +76,8 @@ def sync_from_config(tree: list[dict[str, Any]] | None = None) -> int:
 
     walk(tree, None)
     forget_cached()
+    if before:
+        reindex_moved(before)
     return count
 
 
@@ -199,6 +202,40 @@ def get_category(slug_or_id: Any) -> Category:
     return cat
 
 
+def path_ids(category_id: int | None) -> list[int]:
+    """``category_id`` and the ids of its ancestors, nearest first (``[]`` for ``None``)."""
+    out: list[int] = []
+    node = category_by_id(category_id)
+    while node is not None and node.id not in out:
+        out.append(node.id)
+        node = category_by_id(node.parent_id)
+    return out
+
+
+def _paths() -> dict[int, tuple[int, ...]]:
+    forget_cached()
+    return {c.id: tuple(path_ids(c.id)) for c in all_categories()}
+
+
+def reindex_moved(before: dict[int, tuple[int, ...]]) -> int:
+    """Refresh the search documents of listings whose category now sits elsewhere in the
+    tree than in ``before`` (``_paths()`` taken before the edit); returns how many."""
+    from .service import refresh_document
+
+    db.session.flush()
+    after = _paths()
+    moved = [cid for cid, path in after.items() if before.get(cid, path) != path]
+    if not moved:
+        return 0
+    count = 0
+    stmt = select(Listing).where(Listing.category_id.in_(moved)).order_by(Listing.id)
+    for listing in db.session.scalars(stmt.execution_options(yield_per=500)):
+        refresh_document(listing)
+        count += 1
+    db.session.flush()
+    return count
+
+
 def descendant_ids(category: CategoryInfo | Category) -> list[int]:
     """``category``'s id and those of all categories below it."""
     children: dict[int | None, list[int]] = {}
@@ -305,11 +342,15 @@ def update_category(
     require(user, "categories.edit")
     parent_cat = _parent(parent)
     clean = _validate(slug, names, parent_cat, category)
+    moving = (parent_cat.id if parent_cat else None) != category.parent_id
+    before = _paths() if moving else {}
     category.slug = slug
     category.names = clean
     category.parent = parent_cat
     category.attribute_hints = [h.strip() for h in attribute_hints or [] if h.strip()]
     forget_cached()
+    if moving:  # its listings and those below it are searched under the new ancestors
+        reindex_moved(before)
     return category
 
 

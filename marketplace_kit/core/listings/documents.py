@@ -57,6 +57,20 @@ def document(parts: Iterable[str | None]) -> str:
     return " ".join(out)
 
 
+def category_token(category_id: int) -> str:
+    """The search token that places a listing in a category (and, on a listing, in each of
+    the category's ancestors): ``/c/<id>``. Documents are otherwise made of word
+    characters only, and so are query terms, so no user input can match or produce one
+    (SQLite's tokenizer keeps ``/`` inside tokens, PostgreSQL's parser reads the token as
+    a path); a search for keywords in a category matches both in one index lookup."""
+    return f"/c/{int(category_id)}"
+
+
+def with_categories(doc: str, category_ids: Iterable[int]) -> str:
+    """``doc`` followed by the category tokens of ``category_ids``."""
+    return " ".join([doc, *(category_token(c) for c in category_ids)]).strip()
+
+
 def query_terms(q: str | None) -> list[list[str]]:
     """User input -> terms; each term is a list of tokens matched as a phrase.
 
@@ -72,9 +86,10 @@ def query_terms(q: str | None) -> list[list[str]]:
     return terms
 
 
-def fts5_query(terms: list[list[str]]) -> str:
-    """An FTS5 MATCH expression; every token is double-quoted (no operators)."""
-    parts = []
+def fts5_query(terms: list[list[str]], category_id: int | None = None) -> str:
+    """An FTS5 MATCH expression; every token is double-quoted (no operators). With
+    ``category_id``, only documents in that category (or below it) match."""
+    parts = [f'"{category_token(category_id)}"'] if category_id is not None else []
     for term in terms:
         if len(term) == 1:
             parts.append(f'"{term[0]}"*')
@@ -83,9 +98,10 @@ def fts5_query(terms: list[list[str]]) -> str:
     return " AND ".join(parts)
 
 
-def tsquery(terms: list[list[str]]) -> str:
-    """A PostgreSQL ``to_tsquery('simple', ...)`` expression over quoted lexemes."""
-    parts = []
+def tsquery(terms: list[list[str]], category_id: int | None = None) -> str:
+    """A PostgreSQL ``to_tsquery('simple', ...)`` expression over quoted lexemes (with
+    ``category_id``: in that category or below it)."""
+    parts = [f"'{category_token(category_id)}'"] if category_id is not None else []
     for term in terms:
         if len(term) == 1:
             parts.append(f"'{term[0]}':*")

@@ -2,11 +2,13 @@
 
 SQLite: an FTS5 external-content table ``listings_fts`` over
 ``listings.search_text`` (unicode61 tokenizer; CJK is pre-split into bigrams
-by :mod:`.documents`), kept in step by triggers. PostgreSQL: a generated,
+by :mod:`.documents`; ``/`` is kept inside tokens for the category tokens
+``/c/<id>``, which no other text contains), kept in step by triggers. PostgreSQL: a generated,
 stored ``search_vector`` column (``to_tsvector('simple', search_text)``) with a
-GIN index. Both are created after the
-``listings`` table (``create_all`` in tests) and by the ``core_0003``
-migration, from the same statements below.
+GIN index (its parser reads ``/c/<id>`` as one path token). Both are created
+after the ``listings`` table (``create_all`` in tests) and by the ``core_0003``
+migration (``core_0013`` recreates the SQLite table with the tokenizer above),
+from the same statements below.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from .models import Listing
 SQLITE_STATEMENTS = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS listings_fts USING fts5("
     "search_text, content='listings', content_rowid='id', "
-    "tokenize='unicode61 remove_diacritics 2')",
+    "tokenize='unicode61 remove_diacritics 2 tokenchars ''/''')",
     "CREATE TRIGGER IF NOT EXISTS listings_fts_ai AFTER INSERT ON listings BEGIN "
     "INSERT INTO listings_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
     "CREATE TRIGGER IF NOT EXISTS listings_fts_ad AFTER DELETE ON listings BEGIN "

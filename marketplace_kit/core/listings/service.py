@@ -24,7 +24,7 @@ from ...extensions import db
 from ...money import Money, is_currency
 from ..access import can, require
 from ..db import utcnow
-from .documents import document
+from .documents import document, with_categories
 from .models import PRICING_UNITS, Category, Listing
 from .types import SCOPES, ListingType, get_listing_type, listing_types
 
@@ -191,11 +191,20 @@ def _quantity(lt: ListingType, quantity: Any) -> int | None:
 
 
 def refresh_document(listing: Listing) -> None:
+    """Rebuild the listing's search document: its text (title, description, the type's
+    searchable public attributes) and the tokens of its category and that category's
+    ancestors (see ``documents.category_token``)."""
+    from .categories import path_ids
+
     lt = listing_types().get(listing.listing_type)
     parts: list[Any] = [listing.title, listing.description]
     if lt is not None:
         parts.extend(str(listing.public_data.get(a, "")) for a in lt.searchable)
-    listing.search_text = document(parts)
+    if "category" in listing.__dict__:  # set on the object, perhaps not flushed yet
+        category_id = listing.category.id if listing.category is not None else None
+    else:
+        category_id = listing.category_id
+    listing.search_text = with_categories(document(parts), path_ids(category_id))
 
 
 # ---------------------------------------------------------------------------

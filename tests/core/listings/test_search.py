@@ -142,6 +142,41 @@ def test_category_includes_descendants(catalog):
         titles(category="nope")
 
 
+def test_keywords_in_a_category_include_descendants(catalog, db_dialect):
+    assert titles(q="sofa", category="home") == ["Grey sofa"]
+    assert titles(q="sofa", category="furniture", sort="newest") == ["Grey sofa"]
+    assert titles(q="sofa", category="bikes") == []
+    assert set(titles(q="bike", category="bikes")) == {"Road bike"}
+    assert titles(q="自行车", category="bikes") == ["二手自行车出售"]
+    # the same search within 50 km (SQLite reads the box first, then tests the matches)
+    assert titles(q="lamp", category="home", lat=52.52, lng=13.405, radius_km=20) == ["Desk lamp"]
+    result = search_listings(SearchQuery(q="sofa", category="home", facets=True))
+    assert result.facets["category"] == {"furniture": 1, "home": 1}
+
+
+@pytest.mark.parametrize("q", ["c", "/c/", "/c/1", "c 1", "_c1", "1"])
+def test_category_tokens_cannot_be_searched_for(catalog, q):
+    """No query matches the category tokens of the documents (``/c/<id>``): the lamp (in
+    a category, no word starting with "c" or "1") is never found."""
+    assert "Desk lamp" not in titles(q=q)
+    assert catalog["lamp"].category_id is not None
+
+
+def test_moving_a_category_moves_its_listings_in_keyword_search(catalog, user_factory, app):
+    from marketplace_kit.core.listings.categories import get_category, update_category
+
+    operator = user_factory(roles=["admin"])
+    furniture = get_category("furniture")
+    update_category(operator, furniture, slug="furniture", names=furniture.names, parent="bikes")
+    db.session.commit()
+    assert titles(q="sofa", category="bikes") == ["Grey sofa"]
+    assert titles(q="sofa", category="home") == []
+    update_category(operator, furniture, slug="furniture", names=furniture.names, parent=None)
+    db.session.commit()
+    assert titles(q="sofa", category="bikes") == []
+    assert titles(q="sofa", category="furniture") == ["Grey sofa"]
+
+
 def test_price_range_type_and_attribute_filters(catalog):
     assert set(titles(min_price=20000, max_price=50000)) == {"Grey sofa", "二手自行车出售"}
     assert titles(listing_type="product", attributes={"condition": "used"}) == ["Road bike"]
