@@ -44,11 +44,23 @@ def _strip_tokens(dialect: str) -> None:
     op.execute("UPDATE listings SET search_text = '' WHERE search_text LIKE '/c/%'")
 
 
-def upgrade():
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
+def _fts(dialect: str, create_table: str | None) -> None:
+    """SQLite: drop the FTS5 table and its triggers, or (``create_table``) create them again
+    and index every document."""
+    if dialect != "sqlite":
+        return
+    if create_table is None:
         for statement in search_ddl.SQLITE_DROP:
             op.execute(statement)
+        return
+    for statement in (create_table, *search_ddl.SQLITE_STATEMENTS[1:]):  # table, triggers
+        op.execute(statement)
+    op.execute("INSERT INTO listings_fts(listings_fts) VALUES ('rebuild')")
+
+
+def upgrade():
+    dialect = op.get_bind().dialect.name
+    _fts(dialect, None)
     _strip_tokens(dialect)  # a re-run never doubles them
     if dialect == "postgresql":
         op.execute(
@@ -65,19 +77,11 @@ def upgrade():
             " (SELECT tokens FROM f WHERE f.cat = listings.category_id))"
             " WHERE category_id IS NOT NULL"
         )
-        for statement in search_ddl.SQLITE_STATEMENTS:
-            op.execute(statement)
-        op.execute("INSERT INTO listings_fts(listings_fts) VALUES ('rebuild')")
+    _fts(dialect, search_ddl.SQLITE_STATEMENTS[0])
 
 
 def downgrade():
     dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        for statement in search_ddl.SQLITE_DROP:
-            op.execute(statement)
+    _fts(dialect, None)
     _strip_tokens(dialect)
-    if dialect == "sqlite":
-        op.execute(OLD_SQLITE_TABLE)
-        for statement in search_ddl.SQLITE_STATEMENTS[1:]:  # the triggers
-            op.execute(statement)
-        op.execute("INSERT INTO listings_fts(listings_fts) VALUES ('rebuild')")
+    _fts(dialect, OLD_SQLITE_TABLE)
