@@ -29,7 +29,7 @@ def test_sqlite_page_cache_is_configurable(app, db_dialect):
         assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -64 * 1024
 
 
-def test_postgresql_connections_are_tested_on_checkout_and_run_without_parallel_workers(
+def test_postgresql_connections_are_tested_on_checkout_and_plan_for_their_parameters(
     app, db_dialect
 ):
     if db_dialect != "postgresql":
@@ -38,6 +38,7 @@ def test_postgresql_connections_are_tested_on_checkout_and_run_without_parallel_
     db.session.commit()
     db.session.rollback()  # the setting survives the pool's reset of a connection
     assert db.session.scalar(sa.text("SHOW max_parallel_workers_per_gather")) == "0"
+    assert db.session.scalar(sa.text("SHOW plan_cache_mode")) == "force_custom_plan"
 
 
 def test_foreign_keys_and_checks_are_enforced(app):

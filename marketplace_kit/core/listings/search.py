@@ -418,11 +418,8 @@ def default_search(query: SearchQuery) -> SearchResult:
         terms = query_terms(query.q)
         category = _category(query)
         if dialect == "postgresql":
-            # ts_rank of the newest matches: higher is better. In a category the matches
-            # are few enough to collect and sort; walking the id index backwards for them
-            # (PostgreSQL's choice for LIMIT) read 340k rows for a common term.
-            newest = literal_column("listings.id + 0") if query.category else Listing.id
-            window = base.order_by(newest.desc()).limit(RANK_WINDOW).subquery()
+            # ts_rank of the newest matches: higher is better
+            window = base.order_by(Listing.id.desc()).limit(RANK_WINDOW).subquery()
             rank = func.ts_rank(
                 literal_column("listings.search_vector"),
                 func.to_tsquery(literal_column("'simple'::regconfig"), tsquery(terms)),
