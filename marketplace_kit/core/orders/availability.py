@@ -67,9 +67,19 @@ def _answers(listing_type: ListingType, start: datetime, end: datetime) -> list[
 
 
 def bookable_types() -> list[str]:
-    """Listing types some plugin can tell availability for (the search form shows the filter)."""
-    probe = datetime(2000, 1, 1), datetime(2000, 1, 2)
-    return [name for name, lt in listing_types().items() if _answers(lt, *probe)]
+    """Listing types some plugin can tell availability for (the search form shows the filter).
+
+    Asked once per set of registered plugins (every search page shows the form; asking
+    builds each answering plugin's SQL condition)."""
+    from ...app import state
+
+    key = frozenset(id(p) for p in state(current_app).pm.get_plugins())
+    cached = current_app.extensions.get("mk_bookable_types")
+    if cached is None or cached[0] != key:
+        probe = datetime(2000, 1, 1), datetime(2000, 1, 2)
+        names = [name for name, lt in listing_types().items() if _answers(lt, *probe)]
+        cached = current_app.extensions["mk_bookable_types"] = (key, names)
+    return list(cached[1])
 
 
 def availability_condition(start: datetime, end: datetime) -> ColumnElement[bool]:
