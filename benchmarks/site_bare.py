@@ -2,8 +2,8 @@
 
 It serves ``/listings/`` (browse and ``?q=`` search) and ``/listings/<id>``
 with the statements marketplace-kit's search and listing pages send to the
-database (same SQL text, same parameters, same number of round trips: hits,
-authors, categories, images, the two facet counts and the category tree's
+database (same SQL text, same parameters, same number of round trips: the
+hits with their cover images, the two facet counts and the category tree's
 version, the tree itself being re-read only when that changes; for
 a listing: one statement joining its author, category and images), through a plain
 SQLAlchemy engine, and renders a minimal Jinja template. No ORM, no
@@ -40,6 +40,42 @@ LISTING_COLS = (
     "listings.longitude, listings.published_at, listings.moderation_note, "
     "listings.provider_rating, listings.provider_review_count, listings.created_at, "
     "listings.updated_at"
+)
+#: What marketplace-kit loads for a card: no description, protected or private data, and the
+#: cover image's id in the same statement.
+CARD_COLS = (
+    "(SELECT listing_images.id FROM listing_images WHERE listing_images.listing_id = "
+    "listings.id ORDER BY listing_images.position, listing_images.id LIMIT 1) AS cover_id, "
+    "listings.id, listings.author_id, listings.listing_type, listings.title, "
+    "listings.price_amount, listings.currency, listings.pricing_unit, listings.quantity, "
+    "listings.status, listings.public_data, listings.category_id, listings.address, "
+    "listings.latitude, listings.longitude, listings.published_at, listings.moderation_note, "
+    "listings.provider_rating, listings.provider_review_count, listings.created_at, "
+    "listings.updated_at"
+)
+#: Relevance: the newest matches (the window) with their score, the page's ids by score,
+#: then only those rows.
+PG_RELEVANCE_SQL = sa.text(
+    f"SELECT {CARD_COLS} FROM listings JOIN (SELECT s.id AS id, s.score AS score FROM "
+    "(SELECT listings.id AS id, ts_rank(listings.search_vector, "
+    "to_tsquery('simple'::regconfig, :tsq)) AS score FROM listings JOIN "
+    "(SELECT listings.id AS id FROM listings WHERE listings.status = :status AND "
+    "listings.search_vector @@ to_tsquery('simple'::regconfig, :tsq) "
+    "ORDER BY listings.id DESC LIMIT :window) AS w ON w.id = listings.id) AS s "
+    "ORDER BY s.score DESC, s.id DESC LIMIT :limit OFFSET 0) AS p ON p.id = listings.id "
+    "ORDER BY p.score DESC, listings.id DESC"
+)
+SQLITE_RELEVANCE_SQL = sa.text(
+    f"SELECT {CARD_COLS} FROM listings JOIN (SELECT s.id AS id, s.score AS score FROM "
+    "(SELECT listings.id AS id, bm25(listings_fts) AS score FROM listings_fts JOIN listings "
+    "ON listings.id = listings_fts.rowid WHERE listings_fts MATCH :fts AND "
+    "listings.status = :status ORDER BY listings_fts.rowid DESC LIMIT :window) AS s "
+    "ORDER BY s.score ASC, s.id DESC LIMIT :limit OFFSET 0) AS p ON p.id = listings.id "
+    "ORDER BY p.score ASC, listings.id DESC"
+)
+BROWSE_SQL = sa.text(
+    f"SELECT {CARD_COLS} FROM listings WHERE listings.status = :status "
+    "ORDER BY listings.id DESC LIMIT :limit"
 )
 USER_COLS = (
     "users.id, users.email, users.display_name, users.password_hash, users.account_type, "
@@ -102,7 +138,7 @@ TEMPLATES = {
 {% if l.image_id %}<img src="/listings/{{ l.id }}/images/{{ l.image_id }}/thumb" alt="">{% endif %}
 <h3><a href="/listings/{{ l.id }}">{{ l.title }}</a></h3>
 <p>{{ "%.2f"|format(l.price_amount / 100) }} {{ l.currency }} <small>{{ l.pricing_unit }}</small></p>
-<p>{{ l.listing_type }}{% if l.category %} · {{ l.category }}{% endif %} · {{ l.author }}</p>
+<p>{{ l.listing_type }}{% if l.category %} · {{ l.category }}{% endif %}</p>
 </article>
 {% else %}<p>No listings match your search.</p>{% endfor %}
 {% if more %}<p><a rel="next" href="?q={{ q|urlencode }}&amp;page=2">More results</a></p>{% endif %}
@@ -120,13 +156,6 @@ TEMPLATES = {
 </body></html>
 """,
 }
-
-
-def _in(name: str, values: list[Any]) -> tuple[str, dict[str, Any]]:
-    """``name IN (:p0, :p1, ...)`` and its parameters (SQLAlchemy's own expanding form)."""
-    params = {f"p{i}": v for i, v in enumerate(values)}
-    marks = ", ".join(f":p{i}" for i in range(len(values))) or "NULL"
-    return f"{name} IN ({marks})", params
 
 
 def _name(names: Any) -> str:
@@ -176,77 +205,19 @@ def create_app(url: str | None = None) -> Flask:
         q = (request.args.get("q") or "")[:200]
         terms = query_terms(q)
         with engine.connect() as conn:
-            if terms and pg:
-                tsq = tsquery(terms)
-                rows = conn.execute(
-                    sa.text(
-                        f"SELECT {LISTING_COLS} FROM listings JOIN (SELECT listings.id AS id "
-                        "FROM listings WHERE listings.status = :status AND "
-                        "listings.search_vector @@ to_tsquery('simple'::regconfig, :tsq) "
-                        "ORDER BY listings.id DESC LIMIT :window) AS w ON w.id = listings.id "
-                        "ORDER BY ts_rank(listings.search_vector, "
-                        "to_tsquery('simple'::regconfig, :tsq)) DESC, listings.id DESC "
-                        "LIMIT :limit OFFSET 0"
-                    ),
-                    {
-                        "status": "published",
-                        "tsq": tsq,
-                        "window": RANK_WINDOW,
-                        "limit": PAGE_SIZE + 1,
-                    },
-                ).all()
-            elif terms:
-                rows = conn.execute(
-                    sa.text(
-                        f"SELECT {LISTING_COLS} FROM listings JOIN (SELECT listings.id AS id, "
-                        "bm25(listings_fts) AS score FROM listings_fts JOIN listings ON "
-                        "listings.id = listings_fts.rowid WHERE listings_fts MATCH :fts AND "
-                        "listings.status = :status ORDER BY listings_fts.rowid DESC "
-                        "LIMIT :window OFFSET 0) AS w ON w.id = listings.id "
-                        "ORDER BY w.score ASC, listings.id DESC LIMIT :limit OFFSET 0"
-                    ),
-                    {
-                        "status": "published",
-                        "fts": fts5_query(terms),
-                        "window": RANK_WINDOW,
-                        "limit": PAGE_SIZE + 1,
-                    },
-                ).all()
+            params: dict[str, Any] = {"status": "published", "limit": PAGE_SIZE + 1}
+            if terms:
+                params["window"] = RANK_WINDOW
+                if pg:
+                    params["tsq"] = tsquery(terms)
+                else:
+                    params["fts"] = fts5_query(terms)
+                stmt = PG_RELEVANCE_SQL if pg else SQLITE_RELEVANCE_SQL
             else:
-                rows = conn.execute(
-                    sa.text(
-                        f"SELECT {LISTING_COLS} FROM listings WHERE listings.status = "
-                        ":status ORDER BY listings.id DESC LIMIT :limit OFFSET 0"
-                    ),
-                    {"status": "published", "limit": PAGE_SIZE + 1},
-                ).all()
+                stmt = BROWSE_SQL
+            rows = conn.execute(stmt, params).all()
             more = len(rows) > PAGE_SIZE
             rows = rows[:PAGE_SIZE]
-            authors: dict[int, str] = {}
-            categories: dict[int, str] = {}
-            images: dict[int, int] = {}
-            if rows:
-                cond, params = _in("users.id", sorted({r.author_id for r in rows}))
-                for u in conn.execute(
-                    sa.text(f"SELECT {USER_COLS} FROM users WHERE {cond}"), params
-                ):
-                    authors[u.id] = u.display_name
-                cat_ids = sorted({r.category_id for r in rows if r.category_id is not None})
-                if cat_ids:
-                    cond, params = _in("categories.id", cat_ids)
-                    for c in conn.execute(
-                        sa.text(f"SELECT {CATEGORY_COLS} FROM categories WHERE {cond}"), params
-                    ):
-                        categories[c.id] = _name(c.names)
-                cond, params = _in("listing_images.listing_id", [r.id for r in rows])
-                for img in conn.execute(
-                    sa.text(
-                        f"SELECT {IMAGE_COLS} FROM listing_images WHERE {cond} "
-                        "ORDER BY listing_images.position"
-                    ),
-                    params,
-                ):
-                    images.setdefault(img.listing_id, img.id)
             where, params = "listings.status = :status", {"status": "published"}
             if terms:
                 extra, match_params = match_sql(terms)
@@ -279,9 +250,8 @@ def create_app(url: str | None = None) -> Flask:
         hits = [
             {
                 **r._mapping,
-                "author": authors.get(r.author_id, ""),
-                "category": categories.get(r.category_id),
-                "image_id": images.get(r.id),
+                "category": _name(cats[r.category_id].names) if r.category_id in cats else None,
+                "image_id": r.cover_id,
             }
             for r in rows
         ]
