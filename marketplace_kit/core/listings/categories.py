@@ -115,10 +115,14 @@ def all_categories() -> list[CategoryInfo]:
     return cats
 
 
+#: The table's version: one plain statement per request (through the session's connection,
+#: without the ORM's per-statement work).
+_VERSION = select(func.count(Category.__table__.c.id), func.max(Category.__table__.c.updated_at))
+
+
 def _snapshot() -> list[CategoryInfo]:
-    version = tuple(
-        db.session.execute(select(func.count(Category.id), func.max(Category.updated_at))).one()
-    )
+    db.session.flush()  # what the session's autoflush would do
+    version = tuple(db.session.connection().execute(_VERSION).one())
     cached = current_app.extensions.get(_APP_CACHE)
     if cached is not None and cached[0] == version:
         return cached[1]["list"]

@@ -579,20 +579,24 @@ def _int(cursor: dict[str, Any], key: str) -> int:
 def facet_counts(base: Select) -> dict[str, dict[str, int]]:
     """Counts of the matching listings per category (rolled up to ancestors) and type."""
     ids = base.subquery()
-    by_type = db.session.execute(
-        select(Listing.listing_type, func.count())
-        .join(ids, ids.c.id == Listing.id)
-        .group_by(Listing.listing_type)
-    ).all()
-    by_cat = db.session.execute(
-        select(Listing.category_id, func.count())
-        .join(ids, ids.c.id == Listing.id)
-        .where(Listing.category_id.is_not(None))
-        .group_by(Listing.category_id)
-    ).all()
+    listings = Listing.__table__
+    # One pass over the matches, counted per (type, category); plain rows through the
+    # session's connection, without the ORM's per-statement work.
+    db.session.flush()
+    rows = db.session.connection().execute(
+        select(listings.c.listing_type, listings.c.category_id, func.count())
+        .join(ids, ids.c.id == listings.c.id)
+        .group_by(listings.c.listing_type, listings.c.category_id)
+    )
+    by_type: dict[str, int] = {}
+    by_cat: dict[int, int] = {}
+    for listing_type, category_id, n in rows:
+        by_type[listing_type] = by_type.get(listing_type, 0) + n
+        if category_id is not None:
+            by_cat[category_id] = by_cat.get(category_id, 0) + n
     cats = {c.id: c for c in all_categories()}
     categories: dict[str, int] = {}
-    for cat_id, count in by_cat:
+    for cat_id, count in by_cat.items():
         seen: set[int] = set()
         node = cats.get(cat_id)
         while node is not None and node.id not in seen:
@@ -601,5 +605,5 @@ def facet_counts(base: Select) -> dict[str, dict[str, int]]:
             node = cats.get(node.parent_id) if node.parent_id else None
     return {
         "category": dict(sorted(categories.items())),
-        "listing_type": {t: n for t, n in sorted(by_type)},
+        "listing_type": dict(sorted(by_type.items())),
     }
