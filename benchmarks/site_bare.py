@@ -3,7 +3,7 @@
 It serves ``/listings/`` (browse and ``?q=`` search) and ``/listings/<id>``
 with the statements marketplace-kit's search and listing pages send to the
 database (same SQL text, same parameters, same number of round trips: the
-hits with their cover images, the two facet counts and the category tree's
+hits with their cover images, the facet counts and the category tree's
 version, the tree itself being re-read only when that changes; for
 a listing: one statement joining its author, category and images), through a plain
 SQLAlchemy engine, and renders a minimal Jinja template. No ORM, no
@@ -224,25 +224,24 @@ def create_app(url: str | None = None) -> Flask:
                 params.update(match_params)
                 where += " AND " + extra
             ids = f"(SELECT listings.id AS id FROM listings WHERE {where}) AS ids"
-            by_type = conn.execute(
+            counts = conn.execute(
                 sa.text(
-                    "SELECT listings.listing_type, count(*) AS n FROM listings JOIN "
-                    f"{ids} ON ids.id = listings.id GROUP BY listings.listing_type"
-                ),
-                params,
-            ).all()
-            by_cat = conn.execute(
-                sa.text(
-                    "SELECT listings.category_id, count(*) AS n FROM listings JOIN "
-                    f"{ids} ON ids.id = listings.id WHERE listings.category_id IS NOT NULL "
-                    "GROUP BY listings.category_id"
+                    "SELECT listings.listing_type, listings.category_id, count(*) AS n "
+                    f"FROM listings JOIN {ids} ON ids.id = listings.id "
+                    "GROUP BY listings.listing_type, listings.category_id"
                 ),
                 params,
             ).all()
             tree = category_tree(conn)
         cats = {c.id: c for c in tree}
+        by_type: dict[str, int] = {}
+        by_cat: dict[int, int] = {}
+        for listing_type, cat_id, n in counts:
+            by_type[listing_type] = by_type.get(listing_type, 0) + n
+            if cat_id is not None:
+                by_cat[cat_id] = by_cat.get(cat_id, 0) + n
         rolled: dict[int, int] = {}
-        for cat_id, n in by_cat:
+        for cat_id, n in by_cat.items():
             node = cats.get(cat_id)
             while node is not None:
                 rolled[node.id] = rolled.get(node.id, 0) + n
@@ -260,7 +259,7 @@ def create_app(url: str | None = None) -> Flask:
             q=q,
             hits=hits,
             more=more,
-            type_facets=sorted(by_type),
+            type_facets=sorted(by_type.items()),
             category_facets=[
                 (c.slug, _name(c.names), rolled[c.id])
                 for c in tree
