@@ -564,7 +564,7 @@ def default_search(query: SearchQuery) -> SearchResult:
         SearchHit(row[0], float(row[1]) if distance is not None and row[1] is not None else None)
         for row in rows
     ]
-    facets = facet_counts(base) if query.facets else None
+    facets = facet_counts(base, one_pass=bool(query_terms(query.q))) if query.facets else None
     return SearchResult(hits=hits, next_cursor=next_cursor, facets=facets)
 
 
@@ -576,24 +576,46 @@ def _int(cursor: dict[str, Any], key: str) -> int:
     return value
 
 
-def facet_counts(base: Select) -> dict[str, dict[str, int]]:
-    """Counts of the matching listings per category (rolled up to ancestors) and type."""
+def facet_counts(base: Select, *, one_pass: bool = False) -> dict[str, dict[str, int]]:
+    """Counts of the matching listings per category (rolled up to ancestors) and type.
+
+    ``one_pass`` (a keyword search: few matches, found through the full-text index):
+    one statement counts per (type, category). Without it (browsing: most listings),
+    two statements, each answered from its column's index, are faster than one sort
+    of every listing (100k: 150 against 270 ms). Both run as plain rows through the
+    session's connection, without the ORM's per-statement work.
+    """
     ids = base.subquery()
     listings = Listing.__table__
-    # One pass over the matches, counted per (type, category); plain rows through the
-    # session's connection, without the ORM's per-statement work.
-    db.session.flush()
-    rows = db.session.connection().execute(
-        select(listings.c.listing_type, listings.c.category_id, func.count())
-        .join(ids, ids.c.id == listings.c.id)
-        .group_by(listings.c.listing_type, listings.c.category_id)
-    )
+    db.session.flush()  # what the session's autoflush would do
+    conn = db.session.connection()
     by_type: dict[str, int] = {}
     by_cat: dict[int, int] = {}
-    for listing_type, category_id, n in rows:
-        by_type[listing_type] = by_type.get(listing_type, 0) + n
-        if category_id is not None:
-            by_cat[category_id] = by_cat.get(category_id, 0) + n
+    if one_pass:
+        for listing_type, category_id, n in conn.execute(
+            select(listings.c.listing_type, listings.c.category_id, func.count())
+            .join(ids, ids.c.id == listings.c.id)
+            .group_by(listings.c.listing_type, listings.c.category_id)
+        ):
+            by_type[listing_type] = by_type.get(listing_type, 0) + n
+            if category_id is not None:
+                by_cat[category_id] = by_cat.get(category_id, 0) + n
+    else:
+        by_type = dict(
+            conn.execute(
+                select(listings.c.listing_type, func.count())
+                .join(ids, ids.c.id == listings.c.id)
+                .group_by(listings.c.listing_type)
+            ).all()
+        )
+        by_cat = dict(
+            conn.execute(
+                select(listings.c.category_id, func.count())
+                .join(ids, ids.c.id == listings.c.id)
+                .where(listings.c.category_id.is_not(None))
+                .group_by(listings.c.category_id)
+            ).all()
+        )
     cats = {c.id: c for c in all_categories()}
     categories: dict[str, int] = {}
     for cat_id, count in by_cat.items():

@@ -235,6 +235,17 @@ def test_facets(catalog):
     assert result.facets["listing_type"] == {"product": 6}
     result = search_listings(SearchQuery(q="sofa", facets=True))
     assert result.facets["category"] == {"furniture": 1, "home": 1}
+    assert result.facets["listing_type"] == {"product": 1}
+
+
+@pytest.mark.parametrize("q", [None, "bike", "sofa"])
+def test_facet_counts_are_the_same_in_one_pass_or_two(catalog, db_dialect, q):
+    from marketplace_kit.core.listings.search import facet_counts, filtered, validate_query
+
+    query = SearchQuery(q=q)
+    validate_query(query)
+    base = filtered(query, db_dialect)
+    assert facet_counts(base, one_pass=True) == facet_counts(base, one_pass=False)
 
 
 def test_search_hook_can_be_replaced(app, register_plugin, catalog):
