@@ -16,6 +16,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 _clock_offset: ContextVar[timedelta] = ContextVar("mk_clock_offset", default=timedelta(0))
 
 
+def plain_rows(statement: Any) -> Any:
+    """Execute a Core ``statement`` through the session's connection and return its plain
+    rows, after the flush the session's autoflush would do: the same rows as
+    ``db.session.execute``, without the ORM's per-statement work (for small statements
+    run on every page, such as the category table's version and facet counts)."""
+    from ..extensions import db
+
+    db.session.flush()
+    return db.session.connection().execute(statement)
+
+
 def utcnow() -> datetime:
     """The current UTC time: the one clock of the core (column defaults, order timeline,
     ledger, timers); :func:`clock_at` can move it for a block."""

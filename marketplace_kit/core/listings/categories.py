@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from ...errors import Conflict, NotFound, ValidationError
 from ...extensions import db
 from ..access import require
+from ..db import plain_rows
 from .models import Category, Listing, category_name
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -115,14 +116,12 @@ def all_categories() -> list[CategoryInfo]:
     return cats
 
 
-#: The table's version: one plain statement per request (through the session's connection,
-#: without the ORM's per-statement work).
+#: The table's version: one plain statement per request (``core.db.plain_rows``).
 _VERSION = select(func.count(Category.__table__.c.id), func.max(Category.__table__.c.updated_at))
 
 
 def _snapshot() -> list[CategoryInfo]:
-    db.session.flush()  # what the session's autoflush would do
-    version = tuple(db.session.connection().execute(_VERSION).one())
+    version = tuple(plain_rows(_VERSION).one())
     cached = current_app.extensions.get(_APP_CACHE)
     if cached is not None and cached[0] == version:
         return cached[1]["list"]
@@ -145,12 +144,17 @@ def _snapshot() -> list[CategoryInfo]:
     return cats
 
 
+def categories_by_id() -> dict[int, CategoryInfo]:
+    """The shared copy of the tree by id (one read of the table's version)."""
+    all_categories()
+    return current_app.extensions[_APP_CACHE][1]["by_id"]
+
+
 def category_by_id(category_id: int | None) -> CategoryInfo | None:
     """The category with this id from the shared copy of the tree (``None`` if there is none)."""
     if category_id is None:
         return None
-    all_categories()
-    return current_app.extensions[_APP_CACHE][1]["by_id"].get(category_id)
+    return categories_by_id().get(category_id)
 
 
 def forget_cached() -> None:
@@ -206,19 +210,24 @@ def get_category(slug_or_id: Any) -> Category:
     return cat
 
 
-def path_ids(category_id: int | None) -> list[int]:
-    """``category_id`` and the ids of its ancestors, nearest first (``[]`` for ``None``)."""
+def path_ids(category_id: int | None, by_id: dict[int, CategoryInfo] | None = None) -> list[int]:
+    """``category_id`` and the ids of its ancestors, nearest first (``[]`` for ``None``);
+    ``by_id`` is the tree to walk (read once from the shared copy when not given)."""
+    if category_id is None:
+        return []
+    by_id = categories_by_id() if by_id is None else by_id
     out: list[int] = []
-    node = category_by_id(category_id)
+    node = by_id.get(category_id)
     while node is not None and node.id not in out:
         out.append(node.id)
-        node = category_by_id(node.parent_id)
+        node = by_id.get(node.parent_id) if node.parent_id is not None else None
     return out
 
 
 def _paths() -> dict[int, tuple[int, ...]]:
     forget_cached()
-    return {c.id: tuple(path_ids(c.id)) for c in all_categories()}
+    by_id = categories_by_id()
+    return {cid: tuple(path_ids(cid, by_id)) for cid in by_id}
 
 
 def reindex_moved(before: dict[int, tuple[int, ...]]) -> int:

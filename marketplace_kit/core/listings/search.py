@@ -38,7 +38,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ...errors import NotFound, ValidationError
 from ...extensions import db
-from .categories import CategoryInfo, all_categories, descendant_ids, find_category
+from ..db import plain_rows
+from .categories import CategoryInfo, categories_by_id, descendant_ids, find_category
 from .documents import fts5_query, query_terms, tsquery
 from .models import Listing
 from .types import listing_types
@@ -429,7 +430,6 @@ def default_search(query: SearchQuery) -> SearchResult:
                 .join(window, window.c.id == Listing.id)
                 .subquery()
             )
-            best_first = scored.c.score.desc()
         else:
             # One MATCH: the newest matches (FTS5 walks its index by rowid, descending,
             # so it stops after the window) with their bm25 score: lower is better.
@@ -450,11 +450,14 @@ def default_search(query: SearchQuery) -> SearchResult:
                 .limit(RANK_WINDOW)
                 .subquery()
             )
-            best_first = scored.c.score.asc()
+
         # The page's ids by score first, then only their rows (not the window's).
+        def best_first(score: Any) -> Any:  # ts_rank: higher is better; bm25: lower
+            return score.desc() if dialect == "postgresql" else score.asc()
+
         page = (
             select(scored.c.id, scored.c.score)
-            .order_by(best_first, scored.c.id.desc())
+            .order_by(best_first(scored.c.score), scored.c.id.desc())
             .offset(offset)
             .limit(limit + 1)
             .subquery()
@@ -462,10 +465,7 @@ def default_search(query: SearchQuery) -> SearchResult:
         stmt = (
             select(*columns)
             .join(page, page.c.id == Listing.id)
-            .order_by(
-                page.c.score.desc() if dialect == "postgresql" else page.c.score.asc(),
-                Listing.id.desc(),
-            )
+            .order_by(best_first(page.c.score), Listing.id.desc())
         )
         rows = db.session.execute(stmt.options(*loads)).all()
         more = len(rows) > limit and offset + limit < RANK_WINDOW
@@ -582,41 +582,29 @@ def facet_counts(base: Select, *, one_pass: bool = False) -> dict[str, dict[str,
     ``one_pass`` (a keyword search: few matches, found through the full-text index):
     one statement counts per (type, category). Without it (browsing: most listings),
     two statements, each answered from its column's index, are faster than one sort
-    of every listing (100k: 150 against 270 ms). Both run as plain rows through the
-    session's connection, without the ORM's per-statement work.
+    of every listing (100k: 150 against 270 ms). Both run as plain rows
+    (``core.db.plain_rows``).
     """
     ids = base.subquery()
     listings = Listing.__table__
-    db.session.flush()  # what the session's autoflush would do
-    conn = db.session.connection()
+
+    def count_by(*columns: Any) -> Any:
+        return plain_rows(
+            select(*columns, func.count()).join(ids, ids.c.id == listings.c.id).group_by(*columns)
+        )
+
     by_type: dict[str, int] = {}
-    by_cat: dict[int, int] = {}
+    by_cat: dict[int | None, int] = {}  # None: listings without a category (no facet)
     if one_pass:
-        for listing_type, category_id, n in conn.execute(
-            select(listings.c.listing_type, listings.c.category_id, func.count())
-            .join(ids, ids.c.id == listings.c.id)
-            .group_by(listings.c.listing_type, listings.c.category_id)
+        for listing_type, category_id, n in count_by(
+            listings.c.listing_type, listings.c.category_id
         ):
             by_type[listing_type] = by_type.get(listing_type, 0) + n
-            if category_id is not None:
-                by_cat[category_id] = by_cat.get(category_id, 0) + n
+            by_cat[category_id] = by_cat.get(category_id, 0) + n
     else:
-        by_type = dict(
-            conn.execute(
-                select(listings.c.listing_type, func.count())
-                .join(ids, ids.c.id == listings.c.id)
-                .group_by(listings.c.listing_type)
-            ).all()
-        )
-        by_cat = dict(
-            conn.execute(
-                select(listings.c.category_id, func.count())
-                .join(ids, ids.c.id == listings.c.id)
-                .where(listings.c.category_id.is_not(None))
-                .group_by(listings.c.category_id)
-            ).all()
-        )
-    cats = {c.id: c for c in all_categories()}
+        by_type = dict(count_by(listings.c.listing_type).all())
+        by_cat = dict(count_by(listings.c.category_id).all())
+    cats = categories_by_id()
     categories: dict[str, int] = {}
     for cat_id, count in by_cat.items():
         seen: set[int] = set()

@@ -72,3 +72,29 @@ def test_operator_edits(app, user_factory, listing_factory):
     listing_factory(category=drills)
     with pytest.raises(Conflict):
         categories.delete_category(admin, drills)
+
+
+def test_category_paths_read_the_tree_once_whatever_its_depth(
+    app, category_factory, listing_factory
+):
+    """A listing's search document takes its category path from one read of the shared
+    tree: as many statements for a category three levels down as for a top-level one,
+    and for every path of the tree at once."""
+    from marketplace_kit.core.listings.service import refresh_document
+    from marketplace_kit.testing import count_queries
+
+    top = category_factory("top")
+    deep = category_factory("deep", parent=category_factory("middle", parent=top))
+    shallow, nested = listing_factory(category=top), listing_factory(category=deep)
+    counts = []
+    for listing in (shallow, nested):
+        with count_queries(app) as log:
+            refresh_document(listing)
+        counts.append(len(log))
+        commit()
+    assert counts[0] == counts[1]
+    assert nested.search_text.endswith(f"/c/{deep.id} /c/{deep.parent_id} /c/{top.id}")
+    with count_queries(app) as log:
+        paths = categories._paths()
+    assert paths[deep.id] == (deep.id, deep.parent_id, top.id)
+    assert len(log) <= counts[0]
