@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from marketplace_kit import create_app
+from marketplace_kit.core.listings.categories import path_ids
 from marketplace_kit.core.listings.documents import (
     document,
     fts5_query,
@@ -192,10 +193,7 @@ def build(url: str, size: int, seed: int = 7) -> tuple[Any, dict[str, Any]]:
                     cats.append(leaf)
         db.session.commit()
         cat_ids = [c.id for c in cats]
-        paths = {
-            c.id: [c.id, *([c.parent.id, *([c.parent.parent.id] if c.parent.parent else [])])]
-            for c in cats
-        }
+        paths = {c.id: path_ids(c.id) for c in cats}
         df: Counter[str] = Counter()
         t0 = time.perf_counter()
         batch: list[dict[str, Any]] = []

@@ -224,45 +224,29 @@ def create_app(url: str | None = None) -> Flask:
                 params.update(match_params)
                 where += " AND " + extra
             ids = f"(SELECT listings.id AS id FROM listings WHERE {where}) AS ids"
-            if terms:  # one pass over the few matches, as marketplace-kit does
-                counts = conn.execute(
+
+            def count_by(columns: str) -> list[Any]:
+                return conn.execute(
                     sa.text(
-                        "SELECT listings.listing_type, listings.category_id, count(*) AS n "
-                        f"FROM listings JOIN {ids} ON ids.id = listings.id "
-                        "GROUP BY listings.listing_type, listings.category_id"
+                        f"SELECT {columns}, count(*) AS n FROM listings JOIN {ids} "
+                        f"ON ids.id = listings.id GROUP BY {columns}"
                     ),
                     params,
                 ).all()
+
+            by_type: dict[str, int] = {}
+            by_cat: dict[int | None, int] = {}
+            if terms:  # one pass over the few matches, as marketplace-kit does
+                for listing_type, cat_id, n in count_by(
+                    "listings.listing_type, listings.category_id"
+                ):
+                    by_type[listing_type] = by_type.get(listing_type, 0) + n
+                    by_cat[cat_id] = by_cat.get(cat_id, 0) + n
             else:  # browsing: one statement per column, each from its index
-                counts = [
-                    (t, None, n)
-                    for t, n in conn.execute(
-                        sa.text(
-                            "SELECT listings.listing_type, count(*) AS n FROM listings JOIN "
-                            f"{ids} ON ids.id = listings.id GROUP BY listings.listing_type"
-                        ),
-                        params,
-                    )
-                ] + [
-                    (None, c, n)
-                    for c, n in conn.execute(
-                        sa.text(
-                            "SELECT listings.category_id, count(*) AS n FROM listings JOIN "
-                            f"{ids} ON ids.id = listings.id WHERE listings.category_id IS NOT "
-                            "NULL GROUP BY listings.category_id"
-                        ),
-                        params,
-                    )
-                ]
+                by_type = dict(count_by("listings.listing_type"))
+                by_cat = dict(count_by("listings.category_id"))
             tree = category_tree(conn)
         cats = {c.id: c for c in tree}
-        by_type: dict[str, int] = {}
-        by_cat: dict[int, int] = {}
-        for listing_type, cat_id, n in counts:
-            if listing_type is not None:
-                by_type[listing_type] = by_type.get(listing_type, 0) + n
-            if cat_id is not None:
-                by_cat[cat_id] = by_cat.get(cat_id, 0) + n
         rolled: dict[int, int] = {}
         for cat_id, n in by_cat.items():
             node = cats.get(cat_id)
