@@ -41,27 +41,27 @@ LISTING_COLS = (
     "listings.provider_rating, listings.provider_review_count, listings.created_at, "
     "listings.updated_at"
 )
-#: What marketplace-kit loads for a card: no description, protected or private data, and the
-#: cover image's id in the same statement.
+#: What marketplace-kit loads for a card (``search.CARD_COLUMNS``): no description,
+#: protected or private data or timestamps, and the cover image's id in the same statement.
 CARD_COLS = (
     "(SELECT listing_images.id FROM listing_images WHERE listing_images.listing_id = "
     "listings.id ORDER BY listing_images.position, listing_images.id LIMIT 1) AS cover_id, "
     "listings.id, listings.author_id, listings.listing_type, listings.title, "
     "listings.price_amount, listings.currency, listings.pricing_unit, listings.quantity, "
     "listings.status, listings.public_data, listings.category_id, listings.address, "
-    "listings.latitude, listings.longitude, listings.published_at, listings.moderation_note, "
-    "listings.provider_rating, listings.provider_review_count, listings.created_at, "
-    "listings.updated_at"
+    "listings.latitude, listings.longitude, listings.provider_rating, "
+    "listings.provider_review_count"
 )
 #: Relevance: the newest matches (the window) with their score, the page's ids by score,
 #: then only those rows.
 PG_RELEVANCE_SQL = sa.text(
     f"SELECT {CARD_COLS} FROM listings JOIN (SELECT s.id AS id, s.score AS score FROM "
-    "(SELECT listings.id AS id, ts_rank(listings.search_vector, "
-    "to_tsquery('simple'::regconfig, :tsq)) AS score FROM listings JOIN "
-    "(SELECT listings.id AS id FROM listings WHERE listings.status = :status AND "
+    "(SELECT w.id AS id, ts_rank(w.document, "
+    "to_tsquery('simple'::regconfig, :tsq)) AS score FROM "
+    "(SELECT listings.id AS id, listings.search_vector AS document FROM listings "
+    "WHERE listings.status = :status AND "
     "listings.search_vector @@ to_tsquery('simple'::regconfig, :tsq) "
-    "ORDER BY listings.id DESC LIMIT :window) AS w ON w.id = listings.id) AS s "
+    "ORDER BY listings.id DESC LIMIT :window) AS w) AS s "
     "ORDER BY s.score DESC, s.id DESC LIMIT :limit OFFSET 0) AS p ON p.id = listings.id "
     "ORDER BY p.score DESC, listings.id DESC"
 )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 _clock_offset: ContextVar[timedelta] = ContextVar("mk_clock_offset", default=timedelta(0))
 
 
-def plain_rows(statement: Any) -> Any:
+def plain_rows(statement: Any, params: dict[str, Any] | None = None) -> Any:
     """Execute a Core ``statement`` through the session's connection and return its plain
     rows, after the flush the session's autoflush would do: the same rows as
     ``db.session.execute``, without the ORM's per-statement work (for small statements
@@ -24,7 +24,7 @@ def plain_rows(statement: Any) -> Any:
     from ..extensions import db
 
     db.session.flush()
-    return db.session.connection().execute(statement)
+    return db.session.connection().execute(statement, params)
 
 
 def utcnow() -> datetime:

@@ -16,7 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
 from ...money import Money
@@ -115,15 +115,10 @@ class Listing(TimestampMixin, db.Model):
         cascade="all, delete-orphan",
         back_populates="listing",
     )
-    #: The first image's id, when a query loaded it (``search.card_loads``) instead of the
-    #: images; read it through :attr:`cover_id`.
-    cover_image_id: Mapped[int | None] = query_expression()
 
     @property
     def cover_id(self) -> int | None:
         """The id of the listing's first image (its cover on cards), or ``None``."""
-        if "cover_image_id" in self.__dict__:
-            return self.cover_image_id
         return self.images[0].id if self.images else None
 
     @property

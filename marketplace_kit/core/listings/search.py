@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -20,9 +21,13 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
+    BigInteger,
     Float,
+    Integer,
     Select,
+    String,
     and_,
+    bindparam,
     column,
     func,
     literal_column,
@@ -33,7 +38,7 @@ from sqlalchemy import (
     tuple_,
     type_coerce,
 )
-from sqlalchemy.orm import defer, selectinload, with_expression
+from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from ...errors import NotFound, ValidationError
@@ -82,14 +87,15 @@ class SearchQuery:
     cursor: str | None = None
     limit: int = 24
     facets: bool = False
-    #: Load every column and every image of each hit (the API) instead of what a card shows
-    #: (see ``card_loads``; a column left out is still loaded when it is first read).
+    #: Hits as ``Listing`` objects with every column and image (the API) instead of the
+    #: :class:`ListingCard` rows that cards show.
     full: bool = False
 
 
 @dataclass
 class SearchHit:
-    listing: Listing
+    #: a :class:`ListingCard`, or with ``SearchQuery.full`` the ``Listing``
+    listing: Any
     distance_km: float | None = None
 
 
@@ -100,7 +106,7 @@ class SearchResult:
     facets: dict[str, dict[str, int]] | None = None
 
     @property
-    def listings(self) -> list[Listing]:
+    def listings(self) -> list[Any]:
         return [h.listing for h in self.hits]
 
 
@@ -215,7 +221,7 @@ def decode_cursor(cursor: str | None, sort: str) -> dict[str, Any] | None:
 
 
 # ---------------------------------------------------------------------------
-# the default implementation
+# the default implementation: a search's shape and its values
 # ---------------------------------------------------------------------------
 
 
@@ -223,40 +229,159 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def text_match(
-    terms: list[list[str]],
-    dialect: str,
-    *,
-    box_first: bool = False,
-    category_id: int | None = None,
-) -> ColumnElement[bool]:
-    """The keyword condition, with ``category_id``: in that category or below it (the
-    document carries a token per category on its path, so the full-text index answers
-    both at once instead of intersecting the matches with the category's listings).
-    ``box_first`` (SQLite): read the listings through the location index and test each
-    against the set of matching ids, instead of looking up every match by id (a common
-    term in a small radius: 5-18 ms instead of 30-260 ms at 1M listings)."""
-    if dialect == "postgresql":
+@dataclass(frozen=True)
+class Shape:
+    """How a search's statements look, without any of its values (those are bound
+    parameters, see :func:`plan`). Searches of one shape share one set of statements
+    (:func:`statements`, built once per process), so a search costs the database's time
+    plus binding its values, not building and hashing a statement every time."""
+
+    dialect: str
+    sort: str
+    terms: bool = False
+    #: ``"ids"``: the category's subtree by id; with terms the documents' category tokens
+    #: carry it (``"token"``)
+    category: str = ""
+    listing_type: bool = False
+    min_price: bool = False
+    max_price: bool = False
+    min_rating: bool = False
+    author: bool = False
+    #: ``"point"`` (lat/lng, no radius), ``"box"`` (radius), ``"lat-box"`` (a radius whose box
+    #: crosses a meridian of +-180: only its latitudes bound it)
+    located: str = ""
+    #: SQLite, terms within ``BOX_FIRST_KM``: read the box first (see ``text_match``)
+    box_first: bool = False
+    #: ``(name, "bool" | "int" | "str")`` per attribute filter
+    attributes: tuple[tuple[str, str], ...] = ()
+    #: the period itself: plugins build its condition from the values (never shared)
+    availability: tuple[datetime, datetime] | None = None
+    cursor: bool = False
+    #: sort by rating with a cursor in the rated section (``r`` > 0)
+    rated_cursor: bool = False
+    full: bool = False
+
+
+def plan(query: SearchQuery, dialect: str) -> tuple[Shape, dict[str, Any]]:
+    """The shape of a validated ``query`` and the values of its bound parameters."""
+    sort = query.sort or "newest"
+    cursor = decode_cursor(query.cursor, sort)
+    params: dict[str, Any] = {"mk_limit": int(query.limit) + 1}
+    shape: dict[str, Any] = {"dialect": dialect, "sort": sort, "full": query.full}
+    terms = query_terms(query.q)
+    category = _category(query)
+    if terms:
+        shape["terms"] = True
+        cat_id = category.id if category else None
+        if dialect == "postgresql":
+            params["mk_tsq"] = tsquery(terms, cat_id)
+            params["mk_rank_tsq"] = tsquery(terms)
+        else:
+            params["mk_fts"] = fts5_query(terms, cat_id)
+        if category is not None:
+            shape["category"] = "token"
+    elif category is not None:
+        shape["category"] = "ids"
+        params["mk_categories"] = descendant_ids(category)
+    for name in ("listing_type", "min_price", "max_price", "author_id"):
+        value = getattr(query, name)
+        if value is not None and value != "":
+            shape["author" if name == "author_id" else name] = True
+            params["mk_" + name] = value
+    if query.min_rating is not None:
+        shape["min_rating"] = True
+        params["mk_min_rating"] = float(query.min_rating)
+    if query.lat is not None:
+        params.update(
+            mk_lat=query.lat, mk_lng=query.lng, mk_coslat=math.cos(math.radians(query.lat))
+        )
+        shape["located"] = "point"
+        if query.radius_km is not None:
+            lat_lo, lat_hi, lng_lo, lng_hi = bounding_box(query.lat, query.lng, query.radius_km)
+            params.update(mk_radius=query.radius_km, mk_lat_lo=lat_lo, mk_lat_hi=lat_hi)
+            shape["located"] = "lat-box"
+            if lng_lo >= -180 and lng_hi <= 180:
+                params.update(mk_lng_lo=lng_lo, mk_lng_hi=lng_hi)
+                shape["located"] = "box"
+        shape["box_first"] = bool(
+            terms and dialect == "sqlite" and (query.radius_km or MAX_RADIUS_KM) <= BOX_FIRST_KM
+        )
+    fields_ = filterable_attributes(query.listing_type)
+    attributes = []
+    for i, (key, value) in enumerate(query.attributes.items()):
+        kind, params[f"mk_attr_{i}"] = _attribute_value(key, value, fields_[key])
+        attributes.append((key, kind))
+    shape["attributes"] = tuple(attributes)
+    if query.available_start is not None and query.available_end is not None:
+        shape["availability"] = (query.available_start, query.available_end)
+    if cursor:
+        shape["cursor"] = True
+        _cursor_params(cursor, sort, params, shape)
+    elif sort == "relevance":
+        params["mk_offset"] = 0
+    return Shape(**shape), params
+
+
+def _cursor_params(
+    cursor: dict[str, Any], sort: str, params: dict[str, Any], shape: dict[str, Any]
+) -> None:
+    if sort == "relevance":
+        offset = _int(cursor, "o")
+        if not 0 <= offset < RANK_WINDOW:
+            raise ValidationError(errors={"cursor": ["Invalid cursor."]})
+        params["mk_offset"] = offset
+        return
+    params["mk_after_id"] = _int(cursor, "id")
+    if sort.startswith("price"):
+        params["mk_after_price"] = _int(cursor, "p")
+    elif sort == "distance":
+        params["mk_after_distance"] = _number(cursor, "d", 2 * math.pi * EARTH_RADIUS_KM)
+    elif sort == "rating":
+        r = _number(cursor, "r", 5)
+        params["mk_after_rating"] = float(r)
+        shape["rated_cursor"] = bool(r)
+
+
+def _number(cursor: dict[str, Any], key: str, bound: float) -> float:
+    value = cursor.get(key)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value <= bound
+    ):
+        raise ValidationError(errors={"cursor": ["Invalid cursor."]})
+    return value
+
+
+def text_match(shape: Shape) -> ColumnElement[bool]:
+    """The keyword condition (``:mk_tsq`` / ``:mk_fts``), with a category in the shape also
+    that category or below it: the document carries a token per category on its path, so
+    the full-text index answers both at once instead of intersecting the matches with the
+    category's listings. ``box_first`` (SQLite): read the listings through the location
+    index and test each against the set of matching ids, instead of looking up every match
+    by id (a common term in a small radius: 5-18 ms instead of 30-260 ms at 1M listings)."""
+    if shape.dialect == "postgresql":
         return text(
             "listings.search_vector @@ to_tsquery('simple'::regconfig, :mk_tsq)"
-        ).bindparams(mk_tsq=tsquery(terms, category_id))
+        ).bindparams(bindparam("mk_tsq", type_=String))
     matches = text("SELECT rowid FROM listings_fts WHERE listings_fts MATCH :mk_fts").bindparams(
-        mk_fts=fts5_query(terms, category_id)
+        bindparam("mk_fts", type_=String)
     )
-    if box_first:  # unary + keeps SQLite from driving the query by the ids
+    if shape.box_first:  # unary + keeps SQLite from driving the query by the ids
         return literal_column("+listings.id").in_(matches)
     return Listing.id.in_(matches)
 
 
-def distance_expr(lat: float, lng: float, dialect: str) -> ColumnElement[float]:
-    """Haversine distance in km from (lat, lng) to each listing (one cached SQL snippet)."""
+def distance_expr(dialect: str) -> ColumnElement[float]:
+    """Haversine distance in km from (``:mk_lat``, ``:mk_lng``) to each listing."""
     least = "least" if dialect == "postgresql" else "min"
     snippet = text(
         f"(2 * {EARTH_RADIUS_KM} * asin(sqrt({least}("
         "power(sin(radians(listings.latitude - :mk_lat) / 2), 2) "
         "+ :mk_coslat * cos(radians(listings.latitude)) "
         "* power(sin(radians(listings.longitude - :mk_lng) / 2), 2), 1.0))))"
-    ).bindparams(mk_lat=lat, mk_lng=lng, mk_coslat=math.cos(math.radians(lat)))
+    ).bindparams(*(bindparam(name, type_=Float) for name in ("mk_lat", "mk_lng", "mk_coslat")))
     return type_coerce(snippet, Float)
 
 
@@ -268,57 +393,50 @@ def bounding_box(lat: float, lng: float, radius_km: float) -> tuple[float, float
 
 
 def filtered(query: SearchQuery, dialect: str) -> Select:
-    """``SELECT listings.id`` with every filter of ``query`` applied (no sort, no cursor)."""
-    return select(Listing.id).where(and_(*conditions(query, dialect)))
+    """``SELECT listings.id`` with every filter of a validated ``query`` applied (no sort,
+    no cursor), its values bound."""
+    shape, params = plan(query, dialect)
+    return statements(shape).base.params(params)
 
 
-def conditions(
-    query: SearchQuery,
-    dialect: str,
-    distance: ColumnElement[float] | None = None,
-    *,
-    with_text: bool = True,
-) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of ``query`` (``with_text=False``: without the keyword match)."""
+def conditions(shape: Shape, *, with_text: bool = True) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of ``shape`` (``with_text=False``: without the keyword match)."""
     conds: list[ColumnElement[bool]] = [Listing.status == "published"]
-    terms = query_terms(query.q)
-    category = _category(query)
-    if terms and with_text:
-        local = query.lat is not None and (query.radius_km or MAX_RADIUS_KM) <= BOX_FIRST_KM
-        conds.append(
-            text_match(
-                terms, dialect, box_first=local, category_id=category.id if category else None
-            )
-        )
-    if category is not None and not terms:  # with terms, the text match carries it
-        conds.append(Listing.category_id.in_(descendant_ids(category)))
-    if query.listing_type:
-        conds.append(Listing.listing_type == query.listing_type)
-    if query.min_price is not None:
-        conds.append(Listing.price_amount >= query.min_price)
-    if query.max_price is not None:
-        conds.append(Listing.price_amount <= query.max_price)
-    if query.min_rating is not None:
-        conds.append(Listing.provider_rating >= float(query.min_rating))
-    if query.author_id is not None:
-        conds.append(Listing.author_id == query.author_id)
-    if query.lat is not None and query.radius_km is not None:
-        lat_lo, lat_hi, lng_lo, lng_hi = bounding_box(query.lat, query.lng, query.radius_km)
-        conds.append(Listing.latitude.between(lat_lo, lat_hi))
-        if lng_lo >= -180 and lng_hi <= 180:
-            conds.append(Listing.longitude.between(lng_lo, lng_hi))
-        if distance is None:
-            distance = distance_expr(query.lat, query.lng, dialect)
-        conds.append(distance <= query.radius_km)
-    elif query.lat is not None:
+    if shape.terms and with_text:
+        conds.append(text_match(shape))
+    if shape.category == "ids":
+        conds.append(Listing.category_id.in_(bindparam("mk_categories", expanding=True)))
+    if shape.listing_type:
+        conds.append(Listing.listing_type == bindparam("mk_listing_type"))
+    if shape.min_price:
+        conds.append(Listing.price_amount >= bindparam("mk_min_price"))
+    if shape.max_price:
+        conds.append(Listing.price_amount <= bindparam("mk_max_price"))
+    if shape.min_rating:
+        conds.append(Listing.provider_rating >= bindparam("mk_min_rating"))
+    if shape.author:
+        conds.append(Listing.author_id == bindparam("mk_author_id"))
+    if shape.located in ("box", "lat-box"):
+        conds.append(Listing.latitude.between(bindparam("mk_lat_lo"), bindparam("mk_lat_hi")))
+        if shape.located == "box":
+            conds.append(Listing.longitude.between(bindparam("mk_lng_lo"), bindparam("mk_lng_hi")))
+        conds.append(distance_expr(shape.dialect) <= bindparam("mk_radius", type_=Float))
+    elif shape.located == "point":
         conds.append(Listing.latitude.is_not(None))
-    fields_ = filterable_attributes(query.listing_type)
-    for key, value in query.attributes.items():
-        conds.append(_attribute_condition(key, value, fields_[key]))
-    if query.available_start is not None and query.available_end is not None:
+    for i, (key, kind) in enumerate(shape.attributes):
+        value = Listing.public_data[key]
+        typed = (
+            value.as_boolean()
+            if kind == "bool"
+            else value.as_integer()
+            if kind == "int"
+            else value.as_string()
+        )
+        conds.append(typed == bindparam(f"mk_attr_{i}"))
+    if shape.availability is not None:
         from ..orders.availability import availability_condition
 
-        conds.append(availability_condition(query.available_start, query.available_end))
+        conds.append(availability_condition(*shape.availability))
     return conds
 
 
@@ -331,7 +449,8 @@ def _category(query: SearchQuery) -> CategoryInfo | None:
         raise ValidationError(errors={"category": ["Unknown category."]}) from None
 
 
-def _attribute_condition(key: str, value: Any, fld: Any) -> ColumnElement[bool]:
+def _attribute_value(key: str, value: Any, fld: Any) -> tuple[str, Any]:
+    """``(kind, value)`` of an attribute filter, as its condition compares it."""
     from marshmallow import fields as mf
 
     try:
@@ -341,15 +460,15 @@ def _attribute_condition(key: str, value: Any, fld: Any) -> ColumnElement[bool]:
                 if isinstance(value, bool)
                 else str(value).lower() in {"1", "true", "yes", "on"}
             )
-            return Listing.public_data[key].as_boolean() == truthy
+            return "bool", truthy
         if isinstance(fld, mf.Integer):
             number = int(value)
             if abs(number) > MAX_ID:
                 raise ValueError(number)
-            return Listing.public_data[key].as_integer() == number
+            return "int", number
     except (TypeError, ValueError):
         raise ValidationError(errors={"attributes": [f"{key!r}: invalid value."]}) from None
-    return Listing.public_data[key].as_string() == str(value)[:200]
+    return "str", str(value)[:200]
 
 
 def _cover_image_id() -> Any:
@@ -364,23 +483,91 @@ def _cover_image_id() -> Any:
     )
 
 
-#: Loader options for what a listing card shows: the cover image's id as a column of the same
-#: statement (``Listing.cover_id``), and none of the columns cards never show (the
-#: description, protected and private data). The category comes from the shared copy of the
-#: tree (``categories.category_by_id``); cards do not show the author (``load_authors``).
-CARD_LOADS = (
-    with_expression(Listing.cover_image_id, _cover_image_id()),
-    defer(Listing.description),
-    defer(Listing.protected_data),
-    defer(Listing.private_data),
+#: The columns a listing card shows. Not the description, protected or private data (cards
+#: never show them, and a search must never leak them), nor the timestamps (turning
+#: SQLite's text into datetimes was a fifth of a fast search's Python time).
+CARD_COLUMNS = (
+    "id",
+    "author_id",
+    "listing_type",
+    "title",
+    "price_amount",
+    "currency",
+    "pricing_unit",
+    "quantity",
+    "status",
+    "public_data",
+    "category_id",
+    "address",
+    "latitude",
+    "longitude",
+    "provider_rating",
+    "provider_review_count",
 )
 #: Every column and every image (one more statement whatever the page size): the API.
 FULL_LOADS = (selectinload(Listing.images),)
 
 
-def card_loads(full: bool = False) -> tuple[Any, ...]:
-    """Loader options for listings shown as cards, or, with ``full``, as API items."""
-    return FULL_LOADS if full else CARD_LOADS
+class ListingCard:
+    """A listing as a card shows it (search hits, the home page, favourites): the row of
+    ``CARD_COLUMNS`` and ``cover_id`` (the first image's id, read in the same statement),
+    with ``Listing``'s ``price`` and ``owner_id``. Read-only, and no ORM object: building
+    ``Listing`` objects was a third of a fast search's time. Reading anything else
+    (``description``, ``author``, ``images``...) loads the ``Listing`` once and reads it
+    there, so a card template that needs more still works, at one query per card."""
+
+    @classmethod
+    def from_row(cls, row: Any) -> ListingCard:
+        card = cls.__new__(cls)
+        card.__dict__ = dict(zip(_CARD_KEYS, row, strict=False))
+        return card
+
+    @property
+    def price(self) -> Any:
+        from ...money import Money
+
+        return Money(self.price_amount, self.currency)
+
+    @property
+    def owner_id(self) -> int:
+        return self.author_id
+
+    @property
+    def listing(self) -> Listing:
+        """The ``Listing`` itself (loaded on first use)."""
+        found = self.__dict__.get("_listing")
+        if found is None:
+            found = self.__dict__["_listing"] = db.session.get(Listing, self.id)
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.listing, name)
+
+    def __eq__(self, other: object) -> bool:
+        other_id = getattr(other, "id", None) if isinstance(other, ListingCard | Listing) else None
+        return other_id is not None and other_id == self.id
+
+    def __hash__(self) -> int:
+        return hash(("listing", self.id))
+
+    def __repr__(self) -> str:
+        return f"<ListingCard {self.id} {self.title!r}>"
+
+
+_CARD_KEYS = (*CARD_COLUMNS, "cover_id")
+
+
+def card_columns() -> tuple[Any, ...]:
+    """The columns of :class:`ListingCard` rows, the cover image's id last."""
+    table_ = Listing.__table__
+    return (*(table_.c[name] for name in CARD_COLUMNS), _cover_image_id().label("cover_id"))
+
+
+def cards(statement: Select, params: dict[str, Any] | None = None) -> list[ListingCard]:
+    """The cards of a statement selecting :func:`card_columns` (first)."""
+    return [ListingCard.from_row(row) for row in plain_rows(statement, params)]
 
 
 def load_authors(listings: list[Listing]) -> None:
@@ -399,37 +586,53 @@ def load_authors(listings: list[Listing]) -> None:
         set_committed_value(listing, "author", users.get(listing.author_id))
 
 
-def default_search(query: SearchQuery) -> SearchResult:
-    dialect = _dialect()
-    dist = distance_expr(query.lat, query.lng, dialect) if query.lat is not None else None
-    conds = conditions(query, dialect, dist)
-    base = select(Listing.id).where(and_(*conds))
-    cursor = decode_cursor(query.cursor, query.sort or "newest")
-    limit = int(query.limit)
-    distance = dist.label("distance") if dist is not None else None
-    columns: list[Any] = [Listing]
-    loads = card_loads(query.full)
-    if distance is not None:
-        columns.append(distance)
+@dataclass(frozen=True)
+class Statements:
+    """A shape's statements: ``hits`` (with ``rated`` for the rating sort's second
+    section) and ``base`` (the matching ids, for facet counts)."""
 
-    if query.sort == "relevance":
-        offset = _int(cursor, "o") if cursor else 0
-        if not 0 <= offset < RANK_WINDOW:
-            raise ValidationError(errors={"cursor": ["Invalid cursor."]})
-        terms = query_terms(query.q)
-        category = _category(query)
-        if dialect == "postgresql":
-            # ts_rank of the newest matches: higher is better
-            window = base.order_by(Listing.id.desc()).limit(RANK_WINDOW).subquery()
-            rank = func.ts_rank(
-                literal_column("listings.search_vector"),
-                func.to_tsquery(literal_column("'simple'::regconfig"), tsquery(terms)),
-            )
-            scored = (
-                select(Listing.id.label("id"), rank.label("score"))
-                .join(window, window.c.id == Listing.id)
+    base: Select
+    hits: Select
+    unrated: Select | None = None
+
+
+def statements(shape: Shape) -> Statements:
+    """The statements of ``shape``: built once per process and shape (a search with an
+    availability period builds its own: plugins write that condition from the period)."""
+    if shape.availability is not None:
+        return _build.__wrapped__(shape)
+    return _build(shape)
+
+
+@functools.lru_cache(maxsize=512)
+def _build(shape: Shape) -> Statements:
+    conds = conditions(shape)
+    base = select(Listing.id).where(and_(*conds))
+    loads = FULL_LOADS if shape.full else ()
+    limit = bindparam("mk_limit", type_=Integer)
+    dist = distance_expr(shape.dialect) if shape.located else None
+    columns: list[Any] = [Listing] if shape.full else list(card_columns())
+    if dist is not None:
+        columns.append(dist.label("distance"))
+
+    if shape.sort == "relevance":
+        if shape.dialect == "postgresql":
+            # ts_rank of the newest matches (their documents read with them, not by a
+            # second lookup of each): higher is better
+            window = (
+                select(Listing.id, literal_column("listings.search_vector").label("document"))
+                .where(*conds)
+                .order_by(Listing.id.desc())
+                .limit(RANK_WINDOW)
                 .subquery()
             )
+            rank = func.ts_rank(
+                window.c.document,
+                text("to_tsquery('simple'::regconfig, :mk_rank_tsq)").bindparams(
+                    bindparam("mk_rank_tsq", type_=String)
+                ),
+            )
+            scored = select(window.c.id.label("id"), rank.label("score")).subquery()
         else:
             # One MATCH: the newest matches (FTS5 walks its index by rowid, descending,
             # so it stops after the window) with their bm25 score: lower is better.
@@ -441,10 +644,10 @@ def default_search(query: SearchQuery) -> SearchResult:
                 )
                 .select_from(fts.join(Listing.__table__, Listing.id == fts.c.rowid))
                 .where(
-                    text("listings_fts MATCH :mk_rank_fts").bindparams(
-                        mk_rank_fts=fts5_query(terms, category.id if category else None)
+                    text("listings_fts MATCH :mk_fts").bindparams(
+                        bindparam("mk_fts", type_=String)
                     ),
-                    *conditions(query, dialect, dist, with_text=False),
+                    *conditions(shape, with_text=False),
                 )
                 .order_by(fts.c.rowid.desc())
                 .limit(RANK_WINDOW)
@@ -453,118 +656,120 @@ def default_search(query: SearchQuery) -> SearchResult:
 
         # The page's ids by score first, then only their rows (not the window's).
         def best_first(score: Any) -> Any:  # ts_rank: higher is better; bm25: lower
-            return score.desc() if dialect == "postgresql" else score.asc()
+            return score.desc() if shape.dialect == "postgresql" else score.asc()
 
         page = (
             select(scored.c.id, scored.c.score)
             .order_by(best_first(scored.c.score), scored.c.id.desc())
-            .offset(offset)
-            .limit(limit + 1)
+            .offset(bindparam("mk_offset", type_=Integer))
+            .limit(limit)
             .subquery()
         )
-        stmt = (
+        hits = (
             select(*columns)
             .join(page, page.c.id == Listing.id)
             .order_by(best_first(page.c.score), Listing.id.desc())
         )
-        rows = db.session.execute(stmt.options(*loads)).all()
-        more = len(rows) > limit and offset + limit < RANK_WINDOW
-        next_cursor = encode_cursor({"s": "relevance", "o": offset + limit}) if more else None
-        rows = rows[:limit]
+        return Statements(base, hits.options(*loads))
+
+    stmt = select(*columns).where(*conds)
+    after_id = bindparam("mk_after_id", type_=Integer)
+    if shape.sort == "newest":
+        if shape.cursor:
+            stmt = stmt.where(Listing.id < after_id)
+        stmt = stmt.order_by(Listing.id.desc())
+    elif shape.sort in ("price_asc", "price_desc"):
+        key = tuple_(Listing.price_amount, Listing.id)
+        after = tuple_(bindparam("mk_after_price", type_=BigInteger), after_id)
+        if shape.sort == "price_asc":
+            if shape.cursor:
+                stmt = stmt.where(key > after)
+            stmt = stmt.order_by(Listing.price_amount.asc(), Listing.id.asc())
+        else:
+            if shape.cursor:
+                stmt = stmt.where(key < after)
+            stmt = stmt.order_by(Listing.price_amount.desc(), Listing.id.desc())
+    elif shape.sort == "rating":
+        # Best rated first, unrated providers last (the cursor's ``r`` is 0 in that
+        # section). Each section is read on its own so that both walk the
+        # ``(status, provider_rating, id)`` index in order.
+        rated = stmt.where(Listing.provider_rating.is_not(None))
+        unrated = stmt.where(Listing.provider_rating.is_(None))
+        if shape.cursor:
+            rated = rated.where(
+                tuple_(Listing.provider_rating, Listing.id)
+                < tuple_(bindparam("mk_after_rating", type_=Float), after_id)
+            )
+            if not shape.rated_cursor:
+                unrated = unrated.where(Listing.id < after_id)
+        return Statements(
+            base,
+            rated.options(*loads)
+            .order_by(Listing.provider_rating.desc(), Listing.id.desc())
+            .limit(limit),
+            unrated.options(*loads).order_by(Listing.id.desc()).limit(limit),
+        )
+    else:  # distance
+        assert dist is not None
+        # The page's ids and distances first, from the location index alone, then
+        # those rows: no full row is read for the other listings in the box.
+        nearest = select(Listing.id.label("id"), dist.label("distance")).where(*conds)
+        if shape.cursor:
+            d = bindparam("mk_after_distance", type_=Float)
+            nearest = nearest.where(or_(dist > d, and_(dist == d, Listing.id > after_id)))
+        page = nearest.order_by(dist.asc(), Listing.id.asc()).limit(limit).subquery()
+        stmt = (
+            select(*columns[:-1], page.c.distance)
+            .join(page, page.c.id == Listing.id)
+            .order_by(page.c.distance.asc(), Listing.id.asc())
+        )
+        return Statements(base, stmt.options(*loads))
+    return Statements(base, stmt.options(*loads).limit(limit))
+
+
+def default_search(query: SearchQuery) -> SearchResult:
+    shape, params = plan(query, _dialect())
+    st = statements(shape)
+    limit = int(query.limit)
+
+    def run(stmt: Select, values: dict[str, Any]) -> list[tuple[Any, Any]]:
+        """``(listing or card, distance or None)`` per row."""
+        if shape.full:
+            rows = db.session.execute(stmt, values).all()
+            return [(row[0], row[1] if shape.located else None) for row in rows]
+        at = len(_CARD_KEYS)
+        return [
+            (ListingCard.from_row(row), row[at] if shape.located else None)
+            for row in plain_rows(stmt, values)
+        ]
+
+    if shape.sort == "rating":
+        rows: list[tuple[Any, Any]] = []
+        if not shape.cursor or shape.rated_cursor:
+            rows = run(st.hits, params)
+        if len(rows) <= limit and query.min_rating is None:
+            rows += run(st.unrated, {**params, "mk_limit": limit + 1 - len(rows)})
     else:
-        stmt = select(*columns).where(*conds)
-        if query.sort == "newest":
-            order = [Listing.id.desc()]
-            if cursor:
-                stmt = stmt.where(Listing.id < _int(cursor, "id"))
-        elif query.sort in ("price_asc", "price_desc"):
-            if query.sort == "price_asc":
-                order = [Listing.price_amount.asc(), Listing.id.asc()]
-                if cursor:
-                    stmt = stmt.where(
-                        tuple_(Listing.price_amount, Listing.id)
-                        > tuple_(_int(cursor, "p"), _int(cursor, "id"))
-                    )
-            else:
-                order = [Listing.price_amount.desc(), Listing.id.desc()]
-                if cursor:
-                    stmt = stmt.where(
-                        tuple_(Listing.price_amount, Listing.id)
-                        < tuple_(_int(cursor, "p"), _int(cursor, "id"))
-                    )
-        elif query.sort == "rating":
-            # Best rated first, unrated providers last (the cursor's ``r`` is 0
-            # in that section). Each section is read on its own so that both
-            # walk the ``(status, provider_rating, id)`` index in order.
-            order = [Listing.provider_rating.desc(), Listing.id.desc()]
-            r = None
-            if cursor:
-                r = cursor.get("r")
-                if (
-                    isinstance(r, bool)
-                    or not isinstance(r, int | float)
-                    or not math.isfinite(r)
-                    or not 0 <= r <= 5
-                ):
-                    raise ValidationError(errors={"cursor": ["Invalid cursor."]})
-            rated = stmt.where(Listing.provider_rating.is_not(None))
-            unrated = stmt.where(Listing.provider_rating.is_(None))
-            if cursor:
-                after = _int(cursor, "id")
-                rated = rated.where(
-                    tuple_(Listing.provider_rating, Listing.id) < tuple_(float(r), after)
-                )
-                if not r:
-                    unrated = unrated.where(Listing.id < after)
-            rows: list[Any] = []
-            if not cursor or r:
-                rows = list(
-                    db.session.execute(
-                        rated.options(*loads).order_by(*order).limit(limit + 1)
-                    ).all()
-                )
-            if len(rows) <= limit and query.min_rating is None:
-                rows += db.session.execute(
-                    unrated.options(*loads).order_by(Listing.id.desc()).limit(limit + 1 - len(rows))
-                ).all()
-        else:  # distance
-            assert dist is not None
-            # The page's ids and distances first, from the location index alone, then
-            # those rows: no full row is read for the other listings in the box.
-            nearest = select(Listing.id.label("id"), dist.label("distance")).where(*conds)
-            if cursor:
-                d = cursor.get("d")
-                if (
-                    isinstance(d, bool)
-                    or not isinstance(d, int | float)
-                    or not math.isfinite(d)
-                    or not 0 <= d <= 2 * math.pi * EARTH_RADIUS_KM
-                ):
-                    raise ValidationError(errors={"cursor": ["Invalid cursor."]})
-                after = _int(cursor, "id")
-                nearest = nearest.where(or_(dist > d, and_(dist == d, Listing.id > after)))
-            page = nearest.order_by(dist.asc(), Listing.id.asc()).limit(limit + 1).subquery()
-            stmt = select(Listing, page.c.distance).join(page, page.c.id == Listing.id)
-            order = [page.c.distance.asc(), Listing.id.asc()]
-        if query.sort != "rating":
-            rows = db.session.execute(stmt.options(*loads).order_by(*order).limit(limit + 1)).all()
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            last = rows[-1]
-            data: dict[str, Any] = {"s": query.sort, "id": last[0].id}
-            if query.sort.startswith("price"):
-                data["p"] = last[0].price_amount
-            if query.sort == "distance":
-                data["d"] = last[1]
-            if query.sort == "rating":
-                data["r"] = last[0].provider_rating or 0.0
+        rows = run(st.hits, params)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        if shape.sort == "relevance":
+            offset = params["mk_offset"] + limit
+            if offset < RANK_WINDOW:
+                next_cursor = encode_cursor({"s": "relevance", "o": offset})
+        else:
+            last, distance = rows[-1]
+            data: dict[str, Any] = {"s": shape.sort, "id": last.id}
+            if shape.sort.startswith("price"):
+                data["p"] = last.price_amount
+            if shape.sort == "distance":
+                data["d"] = distance
+            if shape.sort == "rating":
+                data["r"] = last.provider_rating or 0.0
             next_cursor = encode_cursor(data)
-    hits = [
-        SearchHit(row[0], float(row[1]) if distance is not None and row[1] is not None else None)
-        for row in rows
-    ]
-    facets = facet_counts(base, one_pass=bool(query_terms(query.q))) if query.facets else None
+    hits = [SearchHit(x, None if d is None else float(d)) for x, d in rows]
+    facets = facet_counts(st.base, params, one_pass=shape.terms) if query.facets else None
     return SearchResult(hits=hits, next_cursor=next_cursor, facets=facets)
 
 
@@ -576,8 +781,11 @@ def _int(cursor: dict[str, Any], key: str) -> int:
     return value
 
 
-def facet_counts(base: Select, *, one_pass: bool = False) -> dict[str, dict[str, int]]:
-    """Counts of the matching listings per category (rolled up to ancestors) and type.
+def facet_counts(
+    base: Select, params: dict[str, Any] | None = None, *, one_pass: bool = False
+) -> dict[str, dict[str, int]]:
+    """Counts of the listings ``base`` selects (with ``params`` bound) per category (rolled
+    up to ancestors) and type.
 
     ``one_pass`` (a keyword search: few matches, found through the full-text index):
     one statement counts per (type, category). Without it (browsing: most listings),
@@ -590,7 +798,8 @@ def facet_counts(base: Select, *, one_pass: bool = False) -> dict[str, dict[str,
 
     def count_by(*columns: Any) -> Any:
         return plain_rows(
-            select(*columns, func.count()).join(ids, ids.c.id == listings.c.id).group_by(*columns)
+            select(*columns, func.count()).join(ids, ids.c.id == listings.c.id).group_by(*columns),
+            params,
         )
 
     by_type: dict[str, int] = {}

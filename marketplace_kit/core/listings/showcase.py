@@ -13,33 +13,31 @@ from sqlalchemy import func, select
 from ...extensions import db
 from . import categories as category_service
 from .models import Listing
-from .search import card_loads
+from .search import ListingCard, card_columns, cards
 
 
-def featured(ids: list[int]) -> list[Listing]:
-    """The published listings among ``ids``, in that order."""
+def featured(ids: list[int]) -> list[ListingCard]:
+    """The published listings among ``ids``, in that order, as cards."""
     if not ids:
         return []
     found = {
-        listing.id: listing
-        for listing in db.session.scalars(
-            select(Listing)
-            .where(Listing.id.in_(ids), Listing.status == "published")
-            .options(*card_loads())
+        card.id: card
+        for card in cards(
+            select(*card_columns()).where(Listing.id.in_(ids), Listing.status == "published")
         )
     }
     return [found[i] for i in dict.fromkeys(ids) if i in found]
 
 
-def recent(limit: int, exclude: list[int] | tuple[int, ...] = ()) -> list[Listing]:
-    """The newest published listings, leaving out ``exclude``."""
+def recent(limit: int, exclude: list[int] | tuple[int, ...] = ()) -> list[ListingCard]:
+    """The newest published listings, leaving out ``exclude``, as cards."""
     if limit <= 0:
         return []
-    stmt = select(Listing).where(Listing.status == "published")
+    stmt = select(*card_columns()).where(Listing.status == "published")
     if exclude:
         stmt = stmt.where(Listing.id.not_in(list(exclude)))
     stmt = stmt.order_by(Listing.created_at.desc(), Listing.id.desc()).limit(limit)
-    return list(db.session.scalars(stmt.options(*card_loads())))
+    return cards(stmt)
 
 
 def top_categories() -> list[tuple[category_service.CategoryInfo, int]]:

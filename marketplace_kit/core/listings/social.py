@@ -10,7 +10,15 @@ from ...errors import NotFound, ValidationError
 from ...extensions import db
 from ..access import require
 from .models import Favourite, Listing, SavedSearch
-from .search import SearchQuery, card_loads, search_listings, validate_query
+from .search import (
+    FULL_LOADS,
+    ListingCard,
+    SearchQuery,
+    card_columns,
+    cards,
+    search_listings,
+    validate_query,
+)
 
 SAVED_SEARCH_KEYS = (
     "q",
@@ -65,17 +73,18 @@ def is_favourite(user: Any, listing: Listing) -> bool:
     return user is not None and _find(user, listing, None) is not None
 
 
-def favourite_listings(user: Any, *, full: bool = False) -> list[Listing]:
-    """The published listings ``user`` follows, newest favourite first (``full``: every
-    column and image, see ``search.card_loads``)."""
+def favourite_listings(user: Any, *, full: bool = False) -> list[Listing] | list[ListingCard]:
+    """The published listings ``user`` follows, newest favourite first: as cards, or with
+    ``full`` as ``Listing`` objects with their images (the API)."""
     stmt = (
-        select(Listing)
+        select(*((Listing,) if full else card_columns()))
         .join(Favourite, Favourite.listing_id == Listing.id)
         .where(Favourite.user_id == user.id, Listing.status == "published")
         .order_by(Favourite.id.desc())
-        .options(*card_loads(full))
     )
-    return list(db.session.scalars(stmt))
+    if full:
+        return list(db.session.scalars(stmt.options(*FULL_LOADS)))
+    return cards(stmt)
 
 
 def clean_params(params: dict[str, Any]) -> dict[str, Any]:

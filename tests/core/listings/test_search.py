@@ -359,3 +359,26 @@ def test_rating_sort_pages_through_rated_then_unrated_listings_exactly(listing_f
             search_listings(
                 SearchQuery(sort="rating", cursor=encode_cursor({"s": "rating", "r": bad, "id": 1}))
             )
+
+
+def test_searches_of_one_shape_share_statements_that_hold_no_values(catalog, db_dialect):
+    from marketplace_kit.core.listings.search import _build, plan, statements, validate_query
+
+    def shape_of(**kw):
+        query = SearchQuery(**kw)
+        validate_query(query)
+        return plan(query, db_dialect)
+
+    sofa, sofa_params = shape_of(q="sofa", category="home", min_price=4321, lat=52.51, lng=13.49)
+    bike, bike_params = shape_of(q="bike", category="bikes", min_price=5, lat=48.8, lng=2.3)
+    assert sofa == bike and sofa_params != bike_params
+    assert shape_of(q="sofa")[0] != shape_of(q="sofa", min_price=1)[0]
+    before = _build.cache_info().hits
+    assert titles(q="sofa", category="home", min_price=4321) == ["Grey sofa"]
+    assert titles(q="bike", category="bikes", min_price=5) == ["Road bike"]
+    assert _build.cache_info().hits > before
+    st = statements(sofa)
+    for stmt in (st.hits, st.base):
+        sql = str(stmt.compile(db.engine))
+        for value in ("sofa", "bike", "4321", "52.51", "13.49", "/c/"):
+            assert value not in sql
