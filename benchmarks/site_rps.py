@@ -307,17 +307,39 @@ def load(
 
 
 def measure(servers: dict[str, Server], args: Any, page_list: list) -> dict[str, dict]:
-    """Per page, each app in turn (both are up; an idle sync worker costs nothing), so
-    both see the same background load on a shared machine."""
+    """Per page, ``args.rounds`` rounds of each app in turn (both are up; an idle sync
+    worker costs nothing), the order flipped every round, so both see the same background
+    load on a shared machine: the ratio of each round is taken from back-to-back runs,
+    and the page's figures are the median round's."""
     out: dict[str, dict[str, Any]] = {name: {} for name in servers}
+    names = list(servers)
     for label, paths in page_list:
-        for name, server in servers.items():
-            r = out[name][label] = load(server.port, paths, args.threads, args.warmup, args.seconds)
-            print(
-                f"# {name:>4}  {label:<34} {r['rps']:7.1f} rps  p50 {r['p50_ms']:6.1f} ms  "
-                f"p95 {r['p95_ms']:6.1f} ms  errors {r['errors']} {r['error_statuses'] or ''}",
-                file=sys.stderr,
-            )
+        rounds: list[dict[str, dict[str, Any]]] = []
+        for i in range(args.rounds):
+            this: dict[str, dict[str, Any]] = {}
+            for name in names if i % 2 == 0 else names[::-1]:
+                r = this[name] = load(
+                    servers[name].port, paths, args.threads, args.warmup, args.seconds
+                )
+                print(
+                    f"# {name:>4}  {label:<34} {r['rps']:7.1f} rps  p50 {r['p50_ms']:6.1f} ms"
+                    f"  p95 {r['p95_ms']:6.1f} ms  errors {r['errors']} "
+                    f"{r['error_statuses'] or ''}",
+                    file=sys.stderr,
+                )
+            this["ratio"] = {
+                "value": this["mk"]["rps"] / this["bare"]["rps"] if this["bare"]["rps"] else 0.0
+            }
+            rounds.append(this)
+        rounds.sort(key=lambda r: r["ratio"]["value"])
+        median = rounds[len(rounds) // 2]
+        for name in names:
+            out[name][label] = {
+                **median[name],
+                "errors": sum(r[name]["errors"] for r in rounds),
+                "rounds_rps": [round(r[name]["rps"], 1) for r in rounds],
+            }
+        out.setdefault("ratios", {})[label] = [round(r["ratio"]["value"], 2) for r in rounds]
     return out
 
 
@@ -336,7 +358,10 @@ def main() -> None:
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
     parser.add_argument("--threads", type=int, default=8, help="concurrent client threads")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds, not recorded")
-    parser.add_argument("--seconds", type=float, default=10.0, help="recorded seconds per page")
+    parser.add_argument("--seconds", type=float, default=10.0, help="recorded seconds per run")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs of each app per page (the median counts)"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the figures to this file")
     args = parser.parse_args()
     for var in ("DATABASE_URL", "MARKETPLACE_CONFIG", "MARKETPLACE_DEBUG", "MARKETPLACE_BASE_URL"):
@@ -395,6 +420,7 @@ def main() -> None:
                 "bare p50 ms": round(bare["p50_ms"], 1),
                 "bare p95 ms": round(bare["p95_ms"], 1),
                 "ratio": round(ratio, 2),
+                "rounds": " ".join(f"{x:.2f}" for x in results["ratios"][label]),
                 "target met": ratio >= TARGET,
                 "errors": mk["errors"] + bare["errors"],
             }
@@ -404,7 +430,8 @@ def main() -> None:
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
     print(
         f"# {args.workers} gunicorn {args.worker_class} workers per app, {args.threads} client "
-        f"threads, {args.warmup:g}s warm-up + {args.seconds:g}s per page; target ratio >= {TARGET}"
+        f"threads, {args.rounds} rounds of {args.warmup:g}s warm-up + {args.seconds:g}s per app "
+        f"and page (median round); target ratio >= {TARGET}"
     )
     print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     print("-|-".join("-" * w for w in widths))
@@ -417,6 +444,7 @@ def main() -> None:
             "threads": args.threads,
             "warmup_s": args.warmup,
             "seconds": args.seconds,
+            "rounds": args.rounds,
             "cpus": os.cpu_count(),
             "target_ratio": TARGET,
         }
