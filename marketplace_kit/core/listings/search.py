@@ -239,9 +239,9 @@ class Shape:
     dialect: str
     sort: str
     terms: bool = False
-    #: ``"ids"``: the category's subtree by id; with terms the documents' category tokens
-    #: carry it (``"token"``)
-    category: str = ""
+    #: ``category_id IN :mk_categories`` (a category without terms; with terms the
+    #: documents' category tokens carry it, inside ``:mk_fts`` / ``:mk_tsq``)
+    category_ids: bool = False
     listing_type: bool = False
     min_price: bool = False
     max_price: bool = False
@@ -278,10 +278,8 @@ def plan(query: SearchQuery, dialect: str) -> tuple[Shape, dict[str, Any]]:
             params["mk_rank_tsq"] = tsquery(terms)
         else:
             params["mk_fts"] = fts5_query(terms, cat_id)
-        if category is not None:
-            shape["category"] = "token"
     elif category is not None:
-        shape["category"] = "ids"
+        shape["category_ids"] = True
         params["mk_categories"] = descendant_ids(category)
     for name in ("listing_type", "min_price", "max_price", "author_id"):
         value = getattr(query, name)
@@ -404,7 +402,7 @@ def conditions(shape: Shape, *, with_text: bool = True) -> list[ColumnElement[bo
     conds: list[ColumnElement[bool]] = [Listing.status == "published"]
     if shape.terms and with_text:
         conds.append(text_match(shape))
-    if shape.category == "ids":
+    if shape.category_ids:
         conds.append(Listing.category_id.in_(bindparam("mk_categories", expanding=True)))
     if shape.listing_type:
         conds.append(Listing.listing_type == bindparam("mk_listing_type"))

@@ -382,3 +382,15 @@ def test_searches_of_one_shape_share_statements_that_hold_no_values(catalog, db_
         sql = str(stmt.compile(db.engine))
         for value in ("sofa", "bike", "4321", "52.51", "13.49", "/c/"):
             assert value not in sql
+
+
+def test_hits_are_cards_that_load_the_listing_for_anything_else(catalog):
+    card = search_listings(SearchQuery(q="sofa")).listings[0]
+    assert type(card).__name__ == "ListingCard"
+    assert card == catalog["sofa"] and card.price == catalog["sofa"].price
+    # the row holds what a card shows, never the description or protected/private data
+    assert {"description", "protected_data", "private_data", "_listing"}.isdisjoint(card.__dict__)
+    assert card.description == "Comfortable three seater"  # loads the listing
+    assert card.listing is catalog["sofa"]
+    full = search_listings(SearchQuery(q="sofa", full=True)).listings[0]
+    assert full is catalog["sofa"]
