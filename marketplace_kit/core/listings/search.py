@@ -539,7 +539,7 @@ class ListingCard:
         return found
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("_"):  # dunders, and no ORM internals (``_sa_instance_state``)
             raise AttributeError(name)
         return getattr(self.listing, name)
 

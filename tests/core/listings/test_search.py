@@ -392,5 +392,7 @@ def test_hits_are_cards_that_load_the_listing_for_anything_else(catalog):
     assert {"description", "protected_data", "private_data", "_listing"}.isdisjoint(card.__dict__)
     assert card.description == "Comfortable three seater"  # loads the listing
     assert card.listing is catalog["sofa"]
+    with pytest.raises(AttributeError):
+        card._sa_instance_state  # noqa: B018  (a card is no ORM object)
     full = search_listings(SearchQuery(q="sofa", full=True)).listings[0]
     assert full is catalog["sofa"]
