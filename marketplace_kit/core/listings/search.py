@@ -44,7 +44,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from ...errors import NotFound, ValidationError
 from ...extensions import db
 from ..db import plain_rows
-from .categories import CategoryInfo, categories_by_id, descendant_ids, find_category
+from .categories import (
+    CategoryInfo,
+    categories_by_id,
+    descendant_ids,
+    find_category,
+    path_ids,
+)
 from .documents import fts5_query, query_terms, tsquery
 from .models import Listing
 from .types import listing_types
@@ -304,7 +310,7 @@ def plan(query: SearchQuery, dialect: str) -> tuple[Shape, dict[str, Any]]:
         shape["box_first"] = bool(
             terms and dialect == "sqlite" and (query.radius_km or MAX_RADIUS_KM) <= BOX_FIRST_KM
         )
-    fields_ = filterable_attributes(query.listing_type)
+    fields_ = filterable_attributes(query.listing_type) if query.attributes else {}
     attributes = []
     for i, (key, value) in enumerate(query.attributes.items()):
         kind, params[f"mk_attr_{i}"] = _attribute_value(key, value, fields_[key])
@@ -557,8 +563,10 @@ class ListingCard:
 _CARD_KEYS = (*CARD_COLUMNS, "cover_id")
 
 
+@functools.cache
 def card_columns() -> tuple[Any, ...]:
-    """The columns of :class:`ListingCard` rows, the cover image's id last."""
+    """The columns of :class:`ListingCard` rows, the cover image's id last (built once:
+    the home page and favourites select them on every request)."""
     table_ = Listing.__table__
     return (*(table_.c[name] for name in CARD_COLUMNS), _cover_image_id().label("cover_id"))
 
@@ -586,11 +594,13 @@ def load_authors(listings: list[Listing]) -> None:
 
 @dataclass(frozen=True)
 class Statements:
-    """A shape's statements: ``hits`` (with ``rated`` for the rating sort's second
-    section) and ``base`` (the matching ids, for facet counts)."""
+    """A shape's statements: ``base`` (the matching ids), ``hits`` (the page; for the
+    rating sort its rated section, ``unrated`` the rest) and ``facets`` (the counts over
+    ``base``, see :func:`facet_statements`)."""
 
     base: Select
     hits: Select
+    facets: tuple[Select, ...]
     unrated: Select | None = None
 
 
@@ -606,6 +616,7 @@ def statements(shape: Shape) -> Statements:
 def _build(shape: Shape) -> Statements:
     conds = conditions(shape)
     base = select(Listing.id).where(and_(*conds))
+    facets = facet_statements(base, one_pass=shape.terms)
     loads = FULL_LOADS if shape.full else ()
     limit = bindparam("mk_limit", type_=Integer)
     dist = distance_expr(shape.dialect) if shape.located else None
@@ -668,7 +679,7 @@ def _build(shape: Shape) -> Statements:
             .join(page, page.c.id == Listing.id)
             .order_by(best_first(page.c.score), Listing.id.desc())
         )
-        return Statements(base, hits.options(*loads))
+        return Statements(base, hits.options(*loads), facets)
 
     stmt = select(*columns).where(*conds)
     after_id = bindparam("mk_after_id", type_=Integer)
@@ -702,10 +713,11 @@ def _build(shape: Shape) -> Statements:
                 unrated = unrated.where(Listing.id < after_id)
         return Statements(
             base,
-            rated.options(*loads)
+            facets=facets,
+            hits=rated.options(*loads)
             .order_by(Listing.provider_rating.desc(), Listing.id.desc())
             .limit(limit),
-            unrated.options(*loads).order_by(Listing.id.desc()).limit(limit),
+            unrated=unrated.options(*loads).order_by(Listing.id.desc()).limit(limit),
         )
     else:  # distance
         assert dist is not None
@@ -721,8 +733,8 @@ def _build(shape: Shape) -> Statements:
             .join(page, page.c.id == Listing.id)
             .order_by(page.c.distance.asc(), Listing.id.asc())
         )
-        return Statements(base, stmt.options(*loads))
-    return Statements(base, stmt.options(*loads).limit(limit))
+        return Statements(base, stmt.options(*loads), facets)
+    return Statements(base, stmt.options(*loads).limit(limit), facets)
 
 
 def default_search(query: SearchQuery) -> SearchResult:
@@ -767,7 +779,7 @@ def default_search(query: SearchQuery) -> SearchResult:
                 data["r"] = last.provider_rating or 0.0
             next_cursor = encode_cursor(data)
     hits = [SearchHit(x, None if d is None else float(d)) for x, d in rows]
-    facets = facet_counts(st.base, params, one_pass=shape.terms) if query.facets else None
+    facets = count_facets(st.facets, params) if query.facets else None
     return SearchResult(hits=hits, next_cursor=next_cursor, facets=facets)
 
 
@@ -779,47 +791,54 @@ def _int(cursor: dict[str, Any], key: str) -> int:
     return value
 
 
-def facet_counts(
-    base: Select, params: dict[str, Any] | None = None, *, one_pass: bool = False
-) -> dict[str, dict[str, int]]:
-    """Counts of the listings ``base`` selects (with ``params`` bound) per category (rolled
-    up to ancestors) and type.
+def facet_statements(base: Select, *, one_pass: bool = False) -> tuple[Select, ...]:
+    """The statements that count the listings ``base`` selects per type and category.
 
     ``one_pass`` (a keyword search: few matches, found through the full-text index):
     one statement counts per (type, category). Without it (browsing: most listings),
     two statements, each answered from its column's index, are faster than one sort
-    of every listing (100k: 150 against 270 ms). Both run as plain rows
-    (``core.db.plain_rows``).
-    """
+    of every listing (100k: 150 against 270 ms)."""
     ids = base.subquery()
     listings = Listing.__table__
 
-    def count_by(*columns: Any) -> Any:
-        return plain_rows(
-            select(*columns, func.count()).join(ids, ids.c.id == listings.c.id).group_by(*columns),
-            params,
+    def count_by(*columns: Any) -> Select:
+        return (
+            select(*columns, func.count()).join(ids, ids.c.id == listings.c.id).group_by(*columns)
         )
 
+    if one_pass:
+        return (count_by(listings.c.listing_type, listings.c.category_id),)
+    return (count_by(listings.c.listing_type), count_by(listings.c.category_id))
+
+
+def facet_counts(
+    base: Select, params: dict[str, Any] | None = None, *, one_pass: bool = False
+) -> dict[str, dict[str, int]]:
+    """Counts of the listings ``base`` selects (with ``params`` bound) per category (rolled
+    up to ancestors) and type (see :func:`facet_statements`)."""
+    return count_facets(facet_statements(base, one_pass=one_pass), params)
+
+
+def count_facets(
+    statements_: tuple[Select, ...], params: dict[str, Any] | None = None
+) -> dict[str, dict[str, int]]:
+    """Run :func:`facet_statements` (as plain rows, ``core.db.plain_rows``) and roll the
+    category counts up to the ancestors."""
     by_type: dict[str, int] = {}
     by_cat: dict[int | None, int] = {}  # None: listings without a category (no facet)
-    if one_pass:
-        for listing_type, category_id, n in count_by(
-            listings.c.listing_type, listings.c.category_id
-        ):
+    if len(statements_) == 1:  # one pass: (type, category, count)
+        for listing_type, category_id, n in plain_rows(statements_[0], params):
             by_type[listing_type] = by_type.get(listing_type, 0) + n
             by_cat[category_id] = by_cat.get(category_id, 0) + n
     else:
-        by_type = dict(count_by(listings.c.listing_type).all())
-        by_cat = dict(count_by(listings.c.category_id).all())
+        by_type = dict(plain_rows(statements_[0], params).all())
+        by_cat = dict(plain_rows(statements_[1], params).all())
     cats = categories_by_id()
     categories: dict[str, int] = {}
     for cat_id, count in by_cat.items():
-        seen: set[int] = set()
-        node = cats.get(cat_id)
-        while node is not None and node.id not in seen:
-            seen.add(node.id)
-            categories[node.slug] = categories.get(node.slug, 0) + count
-            node = cats.get(node.parent_id) if node.parent_id else None
+        for cid in path_ids(cat_id, cats):
+            slug = cats[cid].slug
+            categories[slug] = categories.get(slug, 0) + count
     return {
         "category": dict(sorted(categories.items())),
         "listing_type": dict(sorted(by_type.items())),
