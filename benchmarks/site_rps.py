@@ -314,7 +314,7 @@ def measure(servers: dict[str, Server], args: Any, page_list: list) -> dict[str,
     out: dict[str, dict[str, Any]] = {name: {} for name in servers}
     names = list(servers)
     for label, paths in page_list:
-        rounds: list[dict[str, dict[str, Any]]] = []
+        rounds: list[tuple[float, dict[str, dict[str, Any]]]] = []  # (ratio, per app)
         for i in range(args.rounds):
             this: dict[str, dict[str, Any]] = {}
             for name in names if i % 2 == 0 else names[::-1]:
@@ -327,19 +327,17 @@ def measure(servers: dict[str, Server], args: Any, page_list: list) -> dict[str,
                     f"{r['error_statuses'] or ''}",
                     file=sys.stderr,
                 )
-            this["ratio"] = {
-                "value": this["mk"]["rps"] / this["bare"]["rps"] if this["bare"]["rps"] else 0.0
-            }
-            rounds.append(this)
-        rounds.sort(key=lambda r: r["ratio"]["value"])
-        median = rounds[len(rounds) // 2]
+            bare_rps = this["bare"]["rps"]
+            rounds.append((this["mk"]["rps"] / bare_rps if bare_rps else 0.0, this))
+        rounds.sort(key=lambda r: r[0])
+        median = rounds[len(rounds) // 2][1]
         for name in names:
             out[name][label] = {
                 **median[name],
-                "errors": sum(r[name]["errors"] for r in rounds),
-                "rounds_rps": [round(r[name]["rps"], 1) for r in rounds],
+                "errors": sum(r[name]["errors"] for _, r in rounds),
+                "rounds_rps": [round(r[name]["rps"], 1) for _, r in rounds],
             }
-        out.setdefault("ratios", {})[label] = [round(r["ratio"]["value"], 2) for r in rounds]
+        out.setdefault("ratios", {})[label] = [round(ratio, 2) for ratio, _ in rounds]
     return out
 
 
