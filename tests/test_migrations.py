@@ -57,14 +57,14 @@ def test_category_tokens_migration_rewrites_existing_documents(app_factory):
     from marketplace_kit.core.listings.models import Category, Listing
     from marketplace_kit.core.listings.search import SearchQuery, search_listings
     from marketplace_kit.core.listings.service import refresh_document
-    from marketplace_kit.core.users.models import User
+    from marketplace_kit.core.users.service import create_user
 
     app = app_factory(plugins=[], migrate=True)
     with app.app_context():
-        user = User(email="m@example.com", display_name="M", roles=[])
+        user = create_user("m@example.com", "M", password_hash=None)
         home = Category(slug="home", names={"en": "Home"})
         sofas = Category(slug="sofas", names={"en": "Sofas"}, parent=home)
-        db.session.add_all([user, home, sofas])
+        db.session.add_all([home, sofas])
         db.session.flush()
         listing = Listing(
             author_id=user.id,
