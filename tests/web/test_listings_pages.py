@@ -313,6 +313,56 @@ def test_cards_show_the_first_image_as_cover(client, user_factory, listing_facto
     assert bare.cover_id is None
 
 
+def test_listing_page_reads_a_row_not_orm_objects(
+    app, client, user_factory, listing_factory, category_factory
+):
+    """The page shows the listing, its author, category and images in gallery order from
+    plain rows: a visitor's view builds no ORM object of any of them."""
+    import io
+
+    from PIL import Image
+    from sqlalchemy import event
+
+    from marketplace_kit.core.listings import images
+    from marketplace_kit.core.listings.models import Category, ListingImage
+    from marketplace_kit.core.users.models import User
+    from marketplace_kit.events import commit
+
+    def png(colour: tuple[int, int, int]) -> bytes:
+        out = io.BytesIO()
+        Image.new("RGB", (8, 8), colour).save(out, "PNG")
+        return out.getvalue()
+
+    author = user_factory(display_name="Mira Potter")
+    pots = category_factory("pots", names={"en": "Pots", "ru": "Кастрюли"})
+    listing = listing_factory(title="Copper pot", author=author, category=pots)
+    first = images.add_image(listing, author, png((200, 10, 10)))
+    second = images.add_image(listing, author, png((10, 10, 200)))
+    images.reorder_images(listing, author, [second.id, first.id])
+    commit()
+    listing_id, order = listing.id, [str(second.id), str(first.id)]
+    db.session.expunge_all()
+
+    built: list[str] = []
+
+    def loaded(target, _context):
+        built.append(type(target).__name__)
+
+    for model in (Listing, User, Category, ListingImage):
+        event.listen(model, "load", loaded)
+    try:
+        html = client.get(f"/listings/{listing_id}").get_data(as_text=True)
+        ru = client.get(f"/listings/{listing_id}", headers={"Accept-Language": "ru"})
+    finally:
+        for model in (Listing, User, Category, ListingImage):
+            event.remove(model, "load", loaded)
+    assert built == []
+    assert "Mira Potter" in html and 'href="/listings/?category=pots">Pots</a>' in html
+    assert re.findall(r'<a href="/listings/\d+/images/(\d+)">', html) == order
+    assert re.findall(r'property="og:image" content="[^"]*/images/(\d+)"', html) == order[:1]
+    assert ">Кастрюли</a>" in ru.get_data(as_text=True)
+
+
 class RecipeAttributes(Schema):
     cuisine = fields.String(required=True, validate=validate.OneOf(["thai", "italian"]))
     servings = fields.Integer(validate=validate.Range(1, 20), metadata={"label": "Servings"})

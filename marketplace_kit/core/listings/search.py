@@ -53,6 +53,7 @@ from .categories import (
 )
 from .documents import fts5_query, query_terms, tsquery
 from .models import Listing
+from .rows import CARD_COLUMNS, ListingCard
 from .types import listing_types
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "distance", "rating")
@@ -487,80 +488,8 @@ def _cover_image_id() -> Any:
     )
 
 
-#: The columns a listing card shows. Not the description, protected or private data (cards
-#: never show them, and a search must never leak them), nor the timestamps (turning
-#: SQLite's text into datetimes was a fifth of a fast search's Python time).
-CARD_COLUMNS = (
-    "id",
-    "author_id",
-    "listing_type",
-    "title",
-    "price_amount",
-    "currency",
-    "pricing_unit",
-    "quantity",
-    "status",
-    "public_data",
-    "category_id",
-    "address",
-    "latitude",
-    "longitude",
-    "provider_rating",
-    "provider_review_count",
-)
 #: Every column and every image (one more statement whatever the page size): the API.
 FULL_LOADS = (selectinload(Listing.images),)
-
-
-class ListingCard:
-    """A listing as a card shows it (search hits, the home page, favourites): the row of
-    ``CARD_COLUMNS`` and ``cover_id`` (the first image's id, read in the same statement),
-    with ``Listing``'s ``price`` and ``owner_id``. Read-only, and no ORM object: building
-    ``Listing`` objects was a third of a fast search's time. Reading anything else
-    (``description``, ``author``, ``images``...) loads the ``Listing`` once and reads it
-    there, so a card template that needs more still works, at one query per card."""
-
-    @classmethod
-    def from_row(cls, row: Any) -> ListingCard:
-        card = cls.__new__(cls)
-        card.__dict__ = dict(zip(_CARD_KEYS, row, strict=False))
-        return card
-
-    @property
-    def price(self) -> Any:
-        from ...money import Money
-
-        return Money(self.price_amount, self.currency)
-
-    @property
-    def owner_id(self) -> int:
-        return self.author_id
-
-    @property
-    def listing(self) -> Listing:
-        """The ``Listing`` itself (loaded on first use)."""
-        found = self.__dict__.get("_listing")
-        if found is None:
-            found = self.__dict__["_listing"] = db.session.get(Listing, self.id)
-        return found
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):  # dunders, and no ORM internals (``_sa_instance_state``)
-            raise AttributeError(name)
-        return getattr(self.listing, name)
-
-    def __eq__(self, other: object) -> bool:
-        other_id = getattr(other, "id", None) if isinstance(other, ListingCard | Listing) else None
-        return other_id is not None and other_id == self.id
-
-    def __hash__(self) -> int:
-        return hash(("listing", self.id))
-
-    def __repr__(self) -> str:
-        return f"<ListingCard {self.id} {self.title!r}>"
-
-
-_CARD_KEYS = (*CARD_COLUMNS, "cover_id")
 
 
 @functools.cache
@@ -747,7 +676,7 @@ def default_search(query: SearchQuery) -> SearchResult:
         if shape.full:
             rows = db.session.execute(stmt, values).all()
             return [(row[0], row[1] if shape.located else None) for row in rows]
-        at = len(_CARD_KEYS)
+        at = len(ListingCard.KEYS)
         return [
             (ListingCard.from_row(row), row[at] if shape.located else None)
             for row in plain_rows(stmt, values)

@@ -23,9 +23,10 @@ from ...events import emit
 from ...extensions import db
 from ...money import Money, is_currency
 from ..access import can, require
-from ..db import utcnow
+from ..db import plain_rows, utcnow
 from .documents import document, with_categories
-from .models import PRICING_UNITS, Category, Listing
+from .models import PRICING_UNITS, Category, Listing, ListingImage
+from .rows import PAGE_COLUMNS, ListingPage
 from .types import SCOPES, ListingType, get_listing_type, listing_types
 
 TITLE_MIN, TITLE_MAX = 3, 200
@@ -435,7 +436,8 @@ def can_view(listing: Listing, viewer: Any) -> bool:
 
 @functools.cache
 def _detail_statement() -> Any:
-    """The listing with what its page shows (category, author, images), in one statement.
+    """The listing with its category, author and images (the API's representation and
+    the forms read them), in one statement.
 
     Built once: SQLAlchemy then reuses the statement's cache key instead of
     working it out again for every page view.
@@ -458,6 +460,52 @@ def get_listing(listing_id: int, viewer: Any = None) -> Listing:
     if listing is None or not can_view(listing, viewer):
         raise NotFound("No such listing.")
     return listing
+
+
+@functools.cache
+def _page_statements() -> tuple[Any, Any]:
+    """The listing page's row (the listing, its author's name, its category) and its
+    images' ids in gallery order; built once (see ``_detail_statement``)."""
+    from ..users.models import User
+
+    listings, users, categories = Listing.__table__, User.__table__, Category.__table__
+    images = ListingImage.__table__
+    row = (
+        select(
+            *(listings.c[name] for name in PAGE_COLUMNS),
+            users.c.display_name.label("author_name"),
+            categories.c.slug.label("category_slug"),
+            categories.c.names.label("category_names"),
+        )
+        .select_from(
+            listings.join(users, users.c.id == listings.c.author_id).outerjoin(
+                categories, categories.c.id == listings.c.category_id
+            )
+        )
+        .where(listings.c.id == bindparam("listing_id"))
+    )
+    image_ids = (
+        select(images.c.id)
+        .where(images.c.listing_id == bindparam("listing_id"))
+        .order_by(images.c.position, images.c.id)
+    )
+    return row, image_ids
+
+
+def listing_page(listing_id: int, viewer: Any = None) -> ListingPage:
+    """The listing as its page shows it (a :class:`~.rows.ListingPage` row, no ORM
+    object), if ``viewer`` may see it (as :func:`get_listing`)."""
+    page = None
+    if 0 < listing_id <= MAX_ID:
+        row_statement, images_statement = _page_statements()
+        params = {"listing_id": listing_id}
+        row = plain_rows(row_statement, params).first()
+        if row is not None:
+            page = ListingPage.from_row(row)
+            page.image_ids = tuple(plain_rows(images_statement, params).scalars())
+    if page is None or not can_view(page, viewer):
+        raise NotFound("No such listing.")
+    return page
 
 
 def pending_listings(limit: int = 100) -> list[Listing]:

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from ...extensions import db
 from . import categories as category_service
 from .models import Listing
-from .search import ListingCard, card_columns, cards
+from .rows import ListingCard
+from .search import card_columns, cards
 
 
 def featured(ids: list[int]) -> list[ListingCard]:

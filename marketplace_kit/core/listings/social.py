@@ -10,9 +10,9 @@ from ...errors import NotFound, ValidationError
 from ...extensions import db
 from ..access import require
 from .models import Favourite, Listing, SavedSearch
+from .rows import ListingCard
 from .search import (
     FULL_LOADS,
-    ListingCard,
     SearchQuery,
     card_columns,
     cards,

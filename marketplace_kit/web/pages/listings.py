@@ -315,7 +315,7 @@ class RejectForm(FlaskForm):
 @bp.get("/<int:listing_id>")
 def detail(listing_id: int):
     user = _user()
-    listing = service.get_listing(listing_id, user)
+    listing = service.listing_page(listing_id, user)
     lt = listing_types().get(listing.listing_type)
     attributes = service.visible_attributes(listing, user)
     labels = {}

@@ -390,6 +390,8 @@ def test_hits_are_cards_that_load_the_listing_for_anything_else(catalog):
     assert card == catalog["sofa"] and card.price == catalog["sofa"].price
     # the row holds what a card shows, never the description or protected/private data
     assert {"description", "protected_data", "private_data", "_listing"}.isdisjoint(card.__dict__)
+    # a name no Listing has is absent without loading it (permission checks probe such names)
+    assert getattr(card, "party_ids", None) is None and "_listing" not in card.__dict__
     assert card.description == "Comfortable three seater"  # loads the listing
     assert card.listing is catalog["sofa"]
     with pytest.raises(AttributeError):
