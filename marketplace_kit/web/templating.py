@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import ChainMap
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -103,11 +104,24 @@ def install_template_globals(app: Flask, mk: MarketplaceState) -> None:
 
     adapters: dict[str, Any] = {}
 
+    def adapter_for(root: str) -> Any:
+        adapter = adapters.get(root)
+        if adapter is None:
+            adapter = adapters[root] = app.url_map.bind("localhost", script_name=root or "/")
+        return adapter
+
+    @functools.lru_cache(maxsize=4096)
+    def build_path(root: str, endpoint: str, items: tuple, types: tuple) -> str:
+        # ``types`` keeps apart values that compare equal but print differently (1, True, 1.0)
+        return adapter_for(root).build(endpoint, dict(items))
+
     def template_url_for(endpoint: str, **values: Any) -> str:
         """Flask's ``url_for`` for templates: inside a request, and while the app has no
-        ``url_defaults`` functions and no host or subdomain matching, a URL is built
-        straight from the URL map bound once per mount point, without Flask's per-call
-        request lookups (a search page builds about 50)."""
+        ``url_defaults`` functions and no host or subdomain matching, a URL's path is
+        built straight from the URL map bound once per mount point, without Flask's
+        per-call request lookups, and remembered (the URL map cannot change once the app
+        serves; the layout builds the same half dozen URLs on every page, a search page
+        about 50)."""
         if (
             endpoint.startswith(".")  # blueprint-relative
             or any(k.startswith("_") for k in values)  # _external, _anchor, _scheme, _method
@@ -117,11 +131,15 @@ def install_template_globals(app: Flask, mk: MarketplaceState) -> None:
             or not has_request_context()  # mails and jobs: Flask builds from SERVER_NAME
         ):
             return url_for(endpoint, **values)
-        root = request.script_root
-        adapter = adapters.get(root)
-        if adapter is None:
-            adapter = adapters[root] = app.url_map.bind("localhost", script_name=root or "/")
-        return adapter.build(endpoint, values)
+        try:
+            return build_path(
+                request.script_root,
+                endpoint,
+                tuple(values.items()),
+                tuple(map(type, values.values())),
+            )
+        except TypeError:  # an unhashable value (a list of query arguments)
+            return adapter_for(request.script_root).build(endpoint, values)
 
     def static_url(filename: str, plugin: str | None = None) -> str:
         if plugin:

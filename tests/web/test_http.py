@@ -273,10 +273,10 @@ def test_api_schema_names_are_unique(app_factory):
     assert [str(w.message) for w in caught if "Multiple schemas" in str(w.message)] == []
 
 
-@pytest.mark.parametrize("root", ["", "/shop"])
-def test_template_url_for_builds_what_flask_builds(app, root):
-    """Templates build constant and per-object URLs without Flask's per-call lookups;
-    the URLs must be Flask's own, under a mount point too."""
+def test_template_url_for_builds_what_flask_builds(app):
+    """Templates build constant and per-object URLs without Flask's per-call lookups and
+    remember them; the URLs must be Flask's own, under each mount point, and values that
+    compare equal but print differently (1, True, 1.0) must not share a URL."""
     from flask import render_template_string, url_for
 
     calls = [
@@ -287,14 +287,19 @@ def test_template_url_for_builds_what_flask_builds(app, root):
         ("static", {"filename": "css/site.css", "v": "1"}),
         ("listings.detail", {"listing_id": 5, "_external": True}),
         ("listings.detail", {"listing_id": 5, "_anchor": "reviews"}),
+        ("listings.search", {"page": 1}),
+        ("listings.search", {"page": True}),
+        ("listings.search", {"page": 1.0}),
+        ("listings.search", {"type": ["product", "service"]}),  # unhashable: built each time
     ]
-    with app.test_request_context("/listings/", base_url="http://x.test" + root):
-        for endpoint, values in calls:
-            for _ in range(2):  # the second call answers from what the first built
-                got = render_template_string(
-                    "{{ url_for(endpoint, **values)|safe }}", endpoint=endpoint, values=values
-                )
-                assert got == url_for(endpoint, **values), (endpoint, values)
+    for root in ("", "/shop", ""):
+        with app.test_request_context("/listings/", base_url="http://x.test" + root):
+            for endpoint, values in calls:
+                for _ in range(2):  # the second call answers from what the first built
+                    got = render_template_string(
+                        "{{ url_for(endpoint, **values)|safe }}", endpoint=endpoint, values=values
+                    )
+                    assert got == url_for(endpoint, **values), (root, endpoint, values)
 
 
 def test_template_url_for_outside_a_request_is_flasks(app):
