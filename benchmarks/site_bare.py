@@ -5,7 +5,7 @@ with the statements marketplace-kit's search and listing pages send to the
 database (same SQL text, same parameters, same number of round trips: the
 hits with their cover images, the facet counts and the category tree's
 version, the tree itself being re-read only when that changes; for
-a listing: one statement joining its author, category and images), through a plain
+a listing: its row with its author's name and category, then its images' ids), through a plain
 SQLAlchemy engine, and renders a minimal Jinja template. No ORM, no
 sessions, no CSRF, no i18n, no hooks, no base layout: what is left of a page
 once the framework is taken away. The only import from marketplace-kit is
@@ -32,15 +32,6 @@ from marketplace_kit.core.listings.documents import fts5_query, query_terms, tsq
 PAGE_SIZE = 24
 RANK_WINDOW = 1000
 
-LISTING_COLS = (
-    "listings.id, listings.author_id, listings.listing_type, listings.title, "
-    "listings.description, listings.price_amount, listings.currency, listings.pricing_unit, "
-    "listings.quantity, listings.status, listings.public_data, listings.protected_data, "
-    "listings.private_data, listings.category_id, listings.address, listings.latitude, "
-    "listings.longitude, listings.published_at, listings.moderation_note, "
-    "listings.provider_rating, listings.provider_review_count, listings.created_at, "
-    "listings.updated_at"
-)
 #: What marketplace-kit loads for a card (``search.CARD_COLUMNS``): no description,
 #: protected or private data or timestamps, and the cover image's id in the same statement.
 CARD_COLS = (
@@ -77,25 +68,6 @@ BROWSE_SQL = sa.text(
     f"SELECT {CARD_COLS} FROM listings WHERE listings.status = :status "
     "ORDER BY listings.id DESC LIMIT :limit"
 )
-USER_COLS = (
-    "users.id, users.email, users.display_name, users.password_hash, users.account_type, "
-    "users.roles, users.locale, users.is_active_account, users.email_confirmed_at, "
-    "users.password_changed_at, users.last_login_at, users.failed_logins, users.locked_until, "
-    "users.deleted_at, users.banned_at, users.verification_level, users.bio, users.avatar_key, "
-    "users.company_name, users.registration_number, users.industry, users.contact_phone, "
-    "users.address, users.service_area, users.extended_data, users.created_at, users.updated_at"
-)
-CATEGORY_COLS = (
-    "categories.id, categories.slug, categories.parent_id, categories.names, "
-    "categories.attribute_hints, categories.position, categories.created_at, "
-    "categories.updated_at"
-)
-IMAGE_COLS = (
-    "listing_images.listing_id, listing_images.id, listing_images.position, "
-    "listing_images.path, listing_images.content_type, listing_images.size, "
-    "listing_images.created_at, listing_images.updated_at"
-)
-
 CATEGORY_VERSION_SQL = sa.text(
     "SELECT count(categories.id) AS count_1, max(categories.updated_at) AS max_1 FROM categories"
 )
@@ -106,22 +78,24 @@ CATEGORY_TREE_SQL = sa.text(
 )
 
 
-def _prefixed(cols: str, table: str, alias: str, prefix: str) -> str:
-    return ", ".join(
-        f"{alias}.{c.split('.')[1]} AS {prefix}{c.split('.')[1]}" for c in cols.split(", ")
-    ).replace(f"{table}.", f"{alias}.")
-
-
-#: The listing page's one statement: the listing with its author, category and images.
-DETAIL_SQL = sa.text(
-    f"SELECT {LISTING_COLS}, "
-    f"{_prefixed(USER_COLS, 'users', 'u', 'u_')}, "
-    f"{_prefixed(CATEGORY_COLS, 'categories', 'c', 'c_')}, "
-    f"{_prefixed(IMAGE_COLS, 'listing_images', 'i', 'i_')} "
-    "FROM listings LEFT OUTER JOIN users AS u ON u.id = listings.author_id "
-    "LEFT OUTER JOIN categories AS c ON c.id = listings.category_id "
-    "LEFT OUTER JOIN listing_images AS i ON listings.id = i.listing_id "
-    "WHERE listings.id = :id ORDER BY i.position"
+#: The listing page's two statements (``service.listing_page``): the listing's page columns
+#: with its author's name and its category, then its images' ids in gallery order.
+PAGE_SQL = sa.text(
+    "SELECT listings.id, listings.author_id, listings.listing_type, listings.title, "
+    "listings.price_amount, listings.currency, listings.pricing_unit, listings.quantity, "
+    "listings.status, listings.public_data, listings.category_id, listings.address, "
+    "listings.latitude, listings.longitude, listings.provider_rating, "
+    "listings.provider_review_count, listings.description, listings.protected_data, "
+    "listings.private_data, listings.moderation_note, users.display_name AS author_name, "
+    "categories.slug AS category_slug, categories.names AS category_names "
+    "FROM listings JOIN users ON users.id = listings.author_id "
+    "LEFT OUTER JOIN categories ON categories.id = listings.category_id "
+    "WHERE listings.id = :listing_id"
+)
+IMAGE_IDS_SQL = sa.text(
+    "SELECT listing_images.id FROM listing_images "
+    "WHERE listing_images.listing_id = :listing_id "
+    "ORDER BY listing_images.position, listing_images.id"
 )
 
 TEMPLATES = {
@@ -276,20 +250,21 @@ def create_app(url: str | None = None) -> Flask:
 
     @app.get("/listings/<int:listing_id>")
     def detail(listing_id: int):
+        params = {"listing_id": listing_id}
         with engine.connect() as conn:
-            rows = conn.execute(DETAIL_SQL, {"id": listing_id}).all()
-        if not rows or rows[0].status != "published":
-            abort(404)
-        listing = rows[0]
+            listing = conn.execute(PAGE_SQL, params).first()
+            if listing is None or listing.status != "published":
+                abort(404)
+            image_ids = conn.execute(IMAGE_IDS_SQL, params).scalars().all()
         category = None
-        if listing.c_id is not None:
-            category = {"slug": listing.c_slug, "name": _name(listing.c_names)}
+        if listing.category_slug is not None:
+            category = {"slug": listing.category_slug, "name": _name(listing.category_names)}
         return render_template(
             "detail.html",
             l=listing,
-            images=[{"id": r.i_id} for r in rows if r.i_id is not None],
+            images=[{"id": i} for i in image_ids],
             category=category,
-            author=listing.u_display_name or "",
+            author=listing.author_name or "",
         )
 
     return app
