@@ -12,6 +12,7 @@ A name ``Listing`` does not have raises ``AttributeError`` without loading anyth
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ...extensions import db
@@ -33,6 +34,14 @@ class ListingRow:
     @property
     def price(self) -> Money:
         return Money(self.price_amount, self.currency)
+
+    @property
+    def public_data(self) -> dict[str, Any] | None:
+        """The public extended data; a row may hold it as JSON text, parsed on first use."""
+        value = self.__dict__.get("public_data")
+        if isinstance(value, str):
+            value = self.__dict__["public_data"] = json.loads(value)
+        return value
 
     @property
     def owner_id(self) -> int:

@@ -392,6 +392,10 @@ def test_hits_are_cards_that_load_the_listing_for_anything_else(catalog):
     assert {"description", "protected_data", "private_data", "_listing"}.isdisjoint(card.__dict__)
     # a name no Listing has is absent without loading it (permission checks probe such names)
     assert getattr(card, "party_ids", None) is None and "_listing" not in card.__dict__
+    # public data is the card's own (parsed when read, SQLite sends it as JSON text)
+    assert card.public_data == catalog["sofa"].public_data and "_listing" not in card.__dict__
+    bike = search_listings(SearchQuery(q="bike", attributes={"condition": "used"})).listings[0]
+    assert bike.public_data == {"condition": "used"} and "_listing" not in bike.__dict__
     assert card.description == "Comfortable three seater"  # loads the listing
     assert card.listing is catalog["sofa"]
     with pytest.raises(AttributeError):
