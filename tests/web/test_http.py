@@ -302,6 +302,20 @@ def test_template_url_for_builds_what_flask_builds(app):
                     assert got == url_for(endpoint, **values), (root, endpoint, values)
 
 
+def test_template_url_for_applies_url_defaults(app):
+    """An app with ``url_defaults`` functions gets its URLs from Flask's ``url_for``."""
+    from flask import render_template_string, url_for
+
+    @app.url_defaults
+    def add_ref(endpoint, values):
+        if endpoint == "listings.search":
+            values.setdefault("ref", "mail")
+
+    with app.test_request_context("/"):
+        got = render_template_string("{{ url_for('listings.search')|safe }}")
+        assert got == url_for("listings.search") and "ref=mail" in got
+
+
 def test_template_url_for_outside_a_request_is_flasks(app):
     """Mails and jobs render templates with only an app context."""
     from flask import render_template_string, url_for
