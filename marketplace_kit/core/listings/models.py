@@ -111,7 +111,7 @@ class Listing(TimestampMixin, db.Model):
     author: Mapped[User] = relationship()
     category: Mapped[Category | None] = relationship()
     images: Mapped[list[ListingImage]] = relationship(
-        order_by=lambda: (ListingImage.position, ListingImage.id),
+        order_by=lambda: ListingImage.gallery_order(),
         cascade="all, delete-orphan",
         back_populates="listing",
     )
@@ -154,6 +154,12 @@ class ListingImage(TimestampMixin, db.Model):
     size: Mapped[int] = mapped_column(Integer)
 
     listing: Mapped[Listing] = relationship(back_populates="images")
+
+    @classmethod
+    def gallery_order(cls) -> tuple[Any, Any]:
+        """The order of a listing's images (the first is its cover): ``Listing.images``,
+        the cards' ``cover_id`` and the listing page's ``image_ids`` all read it."""
+        return cls.position, cls.id
 
 
 class Favourite(TimestampMixin, db.Model):

@@ -482,7 +482,7 @@ def _cover_image_id() -> Any:
     return (
         select(ListingImage.id)
         .where(ListingImage.listing_id == Listing.id)
-        .order_by(ListingImage.position, ListingImage.id)
+        .order_by(*ListingImage.gallery_order())
         .limit(1)
         .scalar_subquery()
     )

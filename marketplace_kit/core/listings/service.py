@@ -469,7 +469,6 @@ def _page_statements() -> tuple[Any, Any]:
     from ..users.models import User
 
     listings, users, categories = Listing.__table__, User.__table__, Category.__table__
-    images = ListingImage.__table__
     row = (
         select(
             *(listings.c[name] for name in PAGE_COLUMNS),
@@ -485,9 +484,9 @@ def _page_statements() -> tuple[Any, Any]:
         .where(listings.c.id == bindparam("listing_id"))
     )
     image_ids = (
-        select(images.c.id)
-        .where(images.c.listing_id == bindparam("listing_id"))
-        .order_by(images.c.position, images.c.id)
+        select(ListingImage.id)
+        .where(ListingImage.listing_id == bindparam("listing_id"))
+        .order_by(*ListingImage.gallery_order())
     )
     return row, image_ids
 
