@@ -751,19 +751,11 @@ def facet_statements(base: Select, *, one_pass: bool = False) -> tuple[Select, .
     return (count_by(listings.c.listing_type), count_by(listings.c.category_id))
 
 
-def facet_counts(
-    base: Select, params: dict[str, Any] | None = None, *, one_pass: bool = False
-) -> dict[str, dict[str, int]]:
-    """Counts of the listings ``base`` selects (with ``params`` bound) per category (rolled
-    up to ancestors) and type (see :func:`facet_statements`)."""
-    return count_facets(facet_statements(base, one_pass=one_pass), params)
-
-
 def count_facets(
     statements_: tuple[Select, ...], params: dict[str, Any] | None = None
 ) -> dict[str, dict[str, int]]:
-    """Run :func:`facet_statements` (as plain rows, ``core.db.plain_rows``) and roll the
-    category counts up to the ancestors."""
+    """Counts of the listings per category (rolled up to the ancestors) and type: runs
+    :func:`facet_statements` (as plain rows, ``core.db.plain_rows``) with ``params``."""
     by_type: dict[str, int] = {}
     by_cat: dict[int | None, int] = {}  # None: listings without a category (no facet)
     if len(statements_) == 1:  # one pass: (type, category, count)
